@@ -1,0 +1,62 @@
+import type {
+	IAuthenticateGeneric,
+	Icon,
+	ICredentialTestRequest,
+	ICredentialType,
+	INodeProperties,
+} from 'n8n-workflow';
+
+/**
+ * The Eachlabs API key. It travels only in the `X-API-Key` header of requests to `baseUrl`:
+ * the node downloads output images from their storage host with plain, unauthenticated requests.
+ */
+export class EachlabsApi implements ICredentialType {
+	name = 'eachlabsApi';
+
+	displayName = 'Eachlabs API';
+
+	icon: Icon = {
+		light: 'file:../nodes/KlingO1/klingO1.svg',
+		dark: 'file:../nodes/KlingO1/klingO1.dark.svg',
+	};
+
+	documentationUrl = 'https://docs.eachlabs.ai';
+
+	properties: INodeProperties[] = [
+		{
+			displayName: 'API Key',
+			name: 'apiKey',
+			type: 'string',
+			typeOptions: { password: true },
+			required: true,
+			default: '',
+			description: 'Your Eachlabs API key, from the API Keys page of the Eachlabs dashboard',
+		},
+		{
+			displayName: 'Base URL',
+			name: 'baseUrl',
+			type: 'string',
+			default: 'https://api.eachlabs.ai',
+			description:
+				'Where the Eachlabs API lives. Change it only to go through a proxy or a local test server.',
+		},
+	];
+
+	authenticate: IAuthenticateGeneric = {
+		type: 'generic',
+		properties: {
+			headers: {
+				'X-API-Key': '={{$credentials.apiKey}}',
+			},
+		},
+	};
+
+	// The balance endpoint is free, so testing the credential never creates a paid prediction.
+	test: ICredentialTestRequest = {
+		request: {
+			baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "").replace(/\\/v1$/, "")}}',
+			url: '/v1/billing/balance',
+			method: 'GET',
+		},
+	};
+}

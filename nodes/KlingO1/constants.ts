@@ -1,0 +1,35 @@
+/** Facts of the Kling O1 model on Eachlabs, from the API reference. One place, used everywhere. */
+export const MODEL = 'kling-o1';
+export const MODEL_VERSION = '0.0.1';
+export const CREDENTIAL_TYPE = 'eachlabsApi';
+
+export const PRICE_PER_IMAGE_USD = 0.028;
+
+export const MAX_PROMPT_CHARACTERS = 2500;
+export const MIN_IMAGES = 1;
+export const MAX_IMAGES = 10;
+export const MIN_NUM_IMAGES = 1;
+export const MAX_NUM_IMAGES = 9;
+
+export const RESOLUTIONS = ['1K', '2K'] as const;
+export const ASPECT_RATIOS = [
+	'auto',
+	'16:9',
+	'9:16',
+	'1:1',
+	'4:3',
+	'3:4',
+	'3:2',
+	'2:3',
+	'21:9',
+] as const;
+export const OUTPUT_FORMATS = ['png', 'jpeg', 'webp'] as const;
+
+/** Eachlabs allows this many unfinished predictions per API key at once. */
+export const MAX_IN_FLIGHT_PER_KEY = 10;
+
+export const DEFAULT_TIMEOUT_SECONDS = 600;
+
+export type Resolution = (typeof RESOLUTIONS)[number];
+export type AspectRatio = (typeof ASPECT_RATIOS)[number];
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];

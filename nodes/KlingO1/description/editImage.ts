@@ -1,0 +1,120 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+import {
+	ASPECT_RATIOS,
+	MAX_IMAGES,
+	MAX_NUM_IMAGES,
+	MAX_PROMPT_CHARACTERS,
+	MIN_NUM_IMAGES,
+} from '../constants';
+
+const showForEditImage = { show: { operation: ['editImage'] } };
+
+/** Fields of Edit Image. Each `routing.send` names the key of the API's `input` it fills. */
+export const editImageProperties: INodeProperties[] = [
+	{
+		displayName: 'Prompt',
+		name: 'prompt',
+		type: 'string',
+		typeOptions: { rows: 4 },
+		required: true,
+		default: '',
+		placeholder: 'e.g. Put @Image1 on a marble table, soft daylight',
+		description: `What to change, in up to ${MAX_PROMPT_CHARACTERS} characters`,
+		hint: 'Refer to the images below as @Image1, @Image2 … in the order they are listed (or @Image when there is only one)',
+		displayOptions: showForEditImage,
+		routing: { send: { type: 'body', property: 'input.prompt' } },
+	},
+	{
+		displayName: 'Images',
+		name: 'images',
+		type: 'fixedCollection',
+		typeOptions: { multipleValues: true, maxAllowedFields: MAX_IMAGES },
+		placeholder: 'Add Image',
+		required: true,
+		default: { image: [{ url: '' }] },
+		description: `Reference images (1 to ${MAX_IMAGES}), as public https:// URLs`,
+		displayOptions: showForEditImage,
+		options: [
+			{
+				displayName: 'Image',
+				name: 'image',
+				values: [
+					{
+						displayName: 'Image URL',
+						name: 'url',
+						type: 'string',
+						default: '',
+						placeholder: 'https://example.com/product.png',
+						description:
+							'A public https:// URL of the image. An expression that returns a list of URLs adds them all.',
+					},
+				],
+			},
+		],
+		// One entry can hold a list of URLs (an expression returning an array): flatten to one list.
+		routing: {
+			send: {
+				type: 'body',
+				property: 'input.image_urls',
+				value: '={{ [].concat(...((($value || {}).image || []).map((entry) => entry.url))) }}',
+			},
+		},
+	},
+	{
+		displayName: 'Number of Images',
+		name: 'numImages',
+		type: 'number',
+		typeOptions: { minValue: MIN_NUM_IMAGES, maxValue: MAX_NUM_IMAGES, numberPrecision: 0 },
+		default: 1,
+		description: `How many edited images to make (${MIN_NUM_IMAGES} to ${MAX_NUM_IMAGES}); each costs $0.028`,
+		displayOptions: showForEditImage,
+		routing: { send: { type: 'body', property: 'input.num_images' } },
+	},
+	{
+		displayName: 'Resolution',
+		name: 'resolution',
+		type: 'options',
+		options: [
+			{ name: '1K (Standard)', value: '1K' },
+			{ name: '2K (High Resolution)', value: '2K' },
+		],
+		default: '1K',
+		displayOptions: showForEditImage,
+		routing: { send: { type: 'body', property: 'input.resolution' } },
+	},
+	{
+		displayName: 'Aspect Ratio',
+		name: 'aspectRatio',
+		type: 'options',
+		options: ASPECT_RATIOS.map((ratio) => ({
+			name: ratio === 'auto' ? 'Auto (From the Input Images)' : ratio,
+			value: ratio,
+		})),
+		default: 'auto',
+		displayOptions: showForEditImage,
+		routing: { send: { type: 'body', property: 'input.aspect_ratio' } },
+	},
+	{
+		displayName: 'Output Format',
+		name: 'outputFormat',
+		type: 'options',
+		options: [
+			{ name: 'PNG', value: 'png' },
+			{ name: 'JPEG', value: 'jpeg' },
+			{ name: 'WebP', value: 'webp' },
+		],
+		default: 'png',
+		displayOptions: showForEditImage,
+		routing: { send: { type: 'body', property: 'input.output_format' } },
+	},
+	{
+		displayName: 'Wait for Completion',
+		name: 'waitForCompletion',
+		type: 'boolean',
+		default: true,
+		description:
+			'Whether to wait until the images are ready. Turn off to get the prediction ID at once and fetch the result later with Get Prediction.',
+		displayOptions: showForEditImage,
+	},
+];

@@ -1,0 +1,213 @@
+import type { IDataObject, INode, INodeExecutionData, JsonObject } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+
+import type { PredictionAnswer } from './schemas';
+import { errorBodySchema } from './schemas';
+
+/*
+ * Every message a user can see is written here, in words a no-code builder can act on.
+ * Errors are built from plain, already-cleaned objects, never from an HTTP client's error (whose
+ * request config holds the API key), so nothing secret can reach an error item or the UI.
+ */
+
+export type NodeError = NodeApiError | NodeOperationError;
+
+export interface ErrorContext {
+	itemIndex: number;
+	predictionId?: string;
+}
+
+/** A short, single-line text for any value found in an error body. */
+export function asText(value: unknown): string | undefined {
+	if (value === undefined || value === null || value === '') return undefined;
+	const text = typeof value === 'string' ? value : JSON.stringify(value);
+	return text.length > 500 ? `${text.slice(0, 500)}…` : text;
+}
+
+/** The `message`/`details` of `{status, message, details}`, or the text of `{error}`. */
+export function apiErrorText(body: unknown): { message?: string; details?: string } {
+	const parsed = errorBodySchema.safeParse(body);
+	if (!parsed.success) return { message: asText(body) };
+	const { message, details, error } = parsed.data;
+	return { message: asText(message) ?? asText(error), details: asText(details) };
+}
+
+function withPrediction(description: string, predictionId?: string) {
+	return predictionId ? `${description} (prediction ${predictionId})` : description;
+}
+
+const adviceByStatus: Record<number, string> = {
+	400: 'Eachlabs rejected the input. Check the prompt, the image URLs and the other fields.',
+	401: 'Check the API key in the Eachlabs API credential: copy it again from the API Keys page of the Eachlabs dashboard.',
+	402: 'Your Eachlabs balance may be too low: top it up in the Eachlabs dashboard.',
+	403: 'This API key may not use Kling O1: check its permissions in the Eachlabs dashboard.',
+	404: 'The prediction or model was not found. Check the prediction ID; predictions made with another API key are not visible.',
+};
+
+/** An error answer of the API (after any retries it deserved). */
+export function apiAnswerError(
+	node: INode,
+	statusCode: number,
+	body: unknown,
+	context: ErrorContext,
+): NodeApiError {
+	const { message, details } = apiErrorText(body);
+	const title =
+		statusCode === 401
+			? 'Eachlabs did not accept the API key'
+			: statusCode === 404 && context.predictionId
+				? `Prediction ${context.predictionId} was not found`
+				: `Eachlabs answered with an error (HTTP ${statusCode})${message ? `: ${message}` : ''}`;
+	const advice =
+		adviceByStatus[statusCode] ??
+		(statusCode >= 500
+			? 'Eachlabs kept failing after several retries. Try again later; if the node made a prediction, resume it with Get Prediction.'
+			: 'Check the node’s fields and try again.');
+	const description = [
+		details ?? (statusCode === 401 || statusCode === 404 ? message : undefined),
+		advice,
+	]
+		.filter(Boolean)
+		.join(' — ');
+	return new NodeApiError(
+		node,
+		{ statusCode, message: message ?? '', details: details ?? '' },
+		{
+			message: title,
+			description: withPrediction(description, context.predictionId),
+			httpCode: String(statusCode),
+			itemIndex: context.itemIndex,
+		},
+	);
+}
+
+/** The API answered, but not in any documented shape (non-JSON, no ID, unknown status …). */
+export function unexpectedAnswerError(node: INode, what: string, context: ErrorContext) {
+	return new NodeApiError(node, { problem: what } as JsonObject, {
+		message: `Eachlabs answered something unexpected: ${what}`,
+		description: withPrediction(
+			'The Eachlabs API may have changed or a proxy answered instead of it. Try again; if it keeps happening, report it to the node’s maintainers.',
+			context.predictionId,
+		),
+		itemIndex: context.itemIndex,
+	});
+}
+
+/** Connection failures or 5xx that outlived every retry. */
+export function unreachableError(node: INode, problem: string, context: ErrorContext) {
+	return new NodeApiError(node, { problem } as JsonObject, {
+		message: `Could not reach Eachlabs: ${problem}`,
+		description: withPrediction(
+			'The node retried with growing pauses until its time ran out. Check the Base URL of the credential and your network, then try again.',
+			context.predictionId,
+		),
+		itemIndex: context.itemIndex,
+	});
+}
+
+/** The model ran and failed (`error`, `failed`) or was cancelled. */
+export function predictionFailedError(
+	node: INode,
+	prediction: PredictionAnswer,
+	context: ErrorContext & { predictionId: string },
+) {
+	const output = prediction.output;
+	const classified = output && typeof output === 'object' && !Array.isArray(output) ? output : {};
+	const errorCode = asText(classified.error_code);
+	const cancelled = prediction.status === 'cancelled' || prediction.status === 'canceled';
+	const reason =
+		asText(classified.error_message) ??
+		asText(prediction.message) ??
+		asText(prediction.error) ??
+		(cancelled ? 'the prediction was cancelled' : 'no reason given');
+	const details = asText(prediction.details);
+	const error = new NodeApiError(
+		node,
+		{ status: prediction.status, error_code: errorCode ?? '', message: reason },
+		{
+			message: cancelled
+				? `Kling O1 prediction ${context.predictionId} was cancelled`
+				: `Kling O1 could not edit the image: ${reason}`,
+			description: withPrediction(
+				[
+					details,
+					errorCode ? `Error code: ${errorCode}.` : undefined,
+					'No images were made for this item.',
+				]
+					.filter(Boolean)
+					.join(' '),
+				context.predictionId,
+			),
+			itemIndex: context.itemIndex,
+		},
+	);
+	return Object.assign(error, { errorCode });
+}
+
+export function timeoutError(
+	node: INode,
+	seconds: number,
+	context: ErrorContext & { predictionId: string },
+) {
+	return new NodeOperationError(
+		node,
+		`Prediction ${context.predictionId} did not finish within ${seconds} seconds`,
+		{
+			description: `It may still finish and is already paid for: resume it with the Get Prediction operation and prediction ID ${context.predictionId}, or raise Timeout (Seconds) under Options.`,
+			itemIndex: context.itemIndex,
+		},
+	);
+}
+
+export function cancelledError(node: INode, context: ErrorContext) {
+	return new NodeOperationError(node, 'The execution was stopped', {
+		description: withPrediction('Nothing more was requested for this item.', context.predictionId),
+		itemIndex: context.itemIndex,
+	});
+}
+
+export function expiredImageError(
+	node: INode,
+	statusCode: number,
+	context: ErrorContext & { predictionId: string; imageIndex: number },
+) {
+	return new NodeApiError(node, { statusCode } as JsonObject, {
+		message: `Image ${context.imageIndex} of prediction ${context.predictionId} could not be downloaded (HTTP ${statusCode})`,
+		description:
+			'Its URL has probably expired. Run Get Prediction with this ID again soon after it finishes, or turn off Download Images and store the URLs.',
+		httpCode: String(statusCode),
+		itemIndex: context.itemIndex,
+	});
+}
+
+/** Removes the API key from any text that could be shown, in case an answer echoed it. */
+export function redact<T extends NodeError>(error: T, secret: string | undefined): T {
+	if (!secret) return error;
+	const scrub = (text?: string | null) => (text ? text.split(secret).join('[redacted]') : text);
+	error.message = scrub(error.message) ?? '';
+	error.description = scrub(error.description) ?? null;
+	return error;
+}
+
+/**
+ * The item n8n routes to the error output (or shows) when the node continues on fail. Built here
+ * because the routing engine's own error items carry no `pairedItem`.
+ */
+export function errorItem(
+	error: NodeError,
+	itemIndex: number,
+	extra: IDataObject = {},
+): INodeExecutionData {
+	const errorCode = (error as { errorCode?: string }).errorCode;
+	return {
+		json: {
+			error: error.message,
+			...(error.description ? { description: error.description } : {}),
+			...(error instanceof NodeApiError && error.httpCode ? { httpCode: error.httpCode } : {}),
+			...(errorCode ? { errorCode } : {}),
+			...extra,
+		},
+		error,
+		pairedItem: { item: itemIndex },
+	};
+}

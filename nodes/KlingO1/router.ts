@@ -1,0 +1,233 @@
+import type {
+	DeclarativeRestApiSettings,
+	IExecutePaginationFunctions,
+	INodeExecutionData,
+} from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+
+import { CREDENTIAL_TYPE } from './constants';
+import type { NodeError } from './errors';
+import { cancelledError, errorItem, predictionFailedError, redact } from './errors';
+import { slotsFor } from './limiter';
+import { costOf, successItems } from './output';
+import { createPrediction, fetchPrediction, isRunning, waitForPrediction } from './prediction';
+import { CancelledError } from './retry';
+import type { RunState } from './run';
+import { failRun, preflight, runStateOf } from './run';
+import type { EditImageParameters, GetPredictionParameters, PredictionAnswer } from './schemas';
+import { createBodySchema, problemsOf, SUCCESS_STATUSES } from './schemas';
+
+/*
+ * One item's whole way through the node, called by n8n's routing for each input item:
+ * check → (wait for a slot) → create → poll → (release the slot) → download → output items.
+ * Failures become an error item with `pairedItem` when the node continues on fail, and are
+ * thrown otherwise.
+ */
+
+type RequestData = DeclarativeRestApiSettings.ResultOptions;
+
+interface Job {
+	ctx: IExecutePaginationFunctions;
+	requestData: RequestData;
+	run: RunState;
+	itemIndex: number;
+	signal: AbortSignal;
+	apiKey: string;
+	/** Set as soon as a prediction exists, so an error item can name it. */
+	predictionId?: string;
+}
+
+function toNodeError(job: Job, error: unknown): NodeError {
+	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
+	if (error instanceof CancelledError) {
+		return job.run.failure ?? cancelledError(job.ctx.getNode(), job);
+	}
+	return new NodeOperationError(job.ctx.getNode(), error as Error, { itemIndex: job.itemIndex });
+}
+
+async function runItem(
+	ctx: IExecutePaginationFunctions,
+	requestData: RequestData,
+	work: (job: Job, check: ReturnType<typeof preflight>) => Promise<INodeExecutionData[]>,
+): Promise<INodeExecutionData[]> {
+	const itemIndex = ctx.getItemIndex();
+	const continueOnFail = ctx.continueOnFail();
+	const run = runStateOf(ctx);
+	const cancel = ctx.getExecutionCancelSignal();
+	const job: Job = {
+		ctx,
+		requestData,
+		run,
+		itemIndex,
+		signal: cancel ? AbortSignal.any([cancel, run.abort.signal]) : run.abort.signal,
+		apiKey: '',
+	};
+	try {
+		const check = preflight(ctx, run, continueOnFail);
+		if (run.failure && !continueOnFail) throw run.failure;
+		const credentials = await ctx.getCredentials<{ apiKey?: string }>(CREDENTIAL_TYPE);
+		job.apiKey = String(credentials.apiKey ?? '');
+		return await work(job, check);
+	} catch (error) {
+		const nodeError = redact(toNodeError(job, error), job.apiKey);
+		if (continueOnFail) {
+			return [
+				errorItem(nodeError, itemIndex, job.predictionId ? { predictionId: job.predictionId } : {}),
+			];
+		}
+		throw failRun(run, nodeError);
+	}
+}
+
+/** The body the routing mapped from the fields, in the exact shape the API takes. */
+function createBody(job: Job) {
+	const body = createBodySchema.safeParse(job.requestData.options.body);
+	if (!body.success) {
+		throw new NodeOperationError(
+			job.ctx.getNode(),
+			`The request could not be built: ${problemsOf(body.error).join('; ')}`,
+			{
+				itemIndex: job.itemIndex,
+				description: 'Nothing was sent to Eachlabs. Check the node’s fields.',
+			},
+		);
+	}
+	return body.data;
+}
+
+function remember(job: Job, predictionId: string) {
+	job.predictionId = predictionId;
+	job.run.created.push({ itemIndex: job.itemIndex, predictionId });
+}
+
+async function finish(
+	job: Job,
+	prediction: PredictionAnswer,
+	predictionId: string,
+	parameters: EditImageParameters | GetPredictionParameters,
+	extra: { warnings: string[]; deadline: number; requestedFormat?: string },
+): Promise<INodeExecutionData[]> {
+	if (isRunning(prediction)) {
+		return [
+			{
+				json: {
+					predictionId,
+					status: prediction.status,
+					...(extra.warnings.length ? { warnings: extra.warnings } : {}),
+				},
+				pairedItem: { item: job.itemIndex },
+			},
+		];
+	}
+	if (!(SUCCESS_STATUSES as readonly string[]).includes(prediction.status)) {
+		throw predictionFailedError(job.ctx.getNode(), prediction, {
+			itemIndex: job.itemIndex,
+			predictionId,
+		});
+	}
+	return await successItems(job.ctx, prediction, {
+		itemIndex: job.itemIndex,
+		predictionId,
+		options: parameters.options,
+		requestedFormat: extra.requestedFormat,
+		warnings: extra.warnings,
+		deadline: extra.deadline,
+		signal: job.signal,
+	});
+}
+
+export async function runEditImage(
+	this: IExecutePaginationFunctions,
+	requestData: RequestData,
+): Promise<INodeExecutionData[]> {
+	return await runItem(this, requestData, async (job, check) => {
+		const parameters = check.parameters as EditImageParameters;
+		const { timeoutSeconds, pollIntervalSeconds } = parameters.options;
+		const body = createBody(job);
+
+		if (!parameters.waitForCompletion) {
+			// Nothing to hold a slot for: creates beyond the API's limit wait out its 429s.
+			const limits = {
+				itemIndex: job.itemIndex,
+				deadline: Date.now() + timeoutSeconds * 1000,
+				signal: job.signal,
+			};
+			const { predictionId, warnings } = await createPrediction(
+				job.ctx,
+				job.requestData,
+				body,
+				limits,
+			);
+			remember(job, predictionId);
+			return [
+				{
+					json: {
+						predictionId,
+						status: 'processing',
+						estimatedCostUsd: costOf(body.input.num_images),
+						...(warnings.length ? { warnings } : {}),
+					},
+					pairedItem: { item: job.itemIndex },
+				},
+			];
+		}
+
+		const slots = slotsFor(job.apiKey, String(job.requestData.options.baseURL ?? ''));
+		const release = await slots.acquire(job.signal);
+		let prediction: PredictionAnswer;
+		let created: { predictionId: string; warnings: string[] };
+		// The timeout counts from here: time spent queued behind the 10-slot limit is not the job's.
+		const since = Date.now();
+		const limits = {
+			itemIndex: job.itemIndex,
+			deadline: since + timeoutSeconds * 1000,
+			signal: job.signal,
+		};
+		try {
+			created = await createPrediction(job.ctx, job.requestData, body, limits);
+			remember(job, created.predictionId);
+			prediction = await waitForPrediction(job.ctx, job.requestData, created.predictionId, {
+				...limits,
+				since,
+				timeoutSeconds,
+				pollIntervalSeconds,
+			});
+		} finally {
+			release();
+		}
+		return await finish(job, prediction, created.predictionId, parameters, {
+			warnings: created.warnings,
+			deadline: limits.deadline,
+			requestedFormat: body.input.output_format,
+		});
+	});
+}
+
+export async function runGetPrediction(
+	this: IExecutePaginationFunctions,
+	requestData: RequestData,
+): Promise<INodeExecutionData[]> {
+	return await runItem(this, requestData, async (job, check) => {
+		const parameters = check.parameters as GetPredictionParameters;
+		const { predictionId, options } = parameters;
+		job.predictionId = predictionId;
+		const since = Date.now();
+		const limits = {
+			itemIndex: job.itemIndex,
+			deadline: since + options.timeoutSeconds * 1000,
+			signal: job.signal,
+		};
+		const prediction = parameters.waitForCompletion
+			? await waitForPrediction(job.ctx, job.requestData, predictionId, {
+					...limits,
+					since,
+					timeoutSeconds: options.timeoutSeconds,
+					pollIntervalSeconds: options.pollIntervalSeconds,
+				})
+			: await fetchPrediction(job.ctx, job.requestData, predictionId, limits);
+		return await finish(job, prediction, predictionId, parameters, {
+			warnings: [],
+			deadline: limits.deadline,
+		});
+	});
+}

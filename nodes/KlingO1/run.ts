@@ -1,0 +1,101 @@
+import type { IExecuteSingleFunctions } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import type { NodeError } from './errors';
+import type { ItemCheck } from './parameters';
+import { checkItem } from './parameters';
+
+/*
+ * What the items of one node run share. n8n's routing runs every item's request function at once
+ * and knows nothing of the others; this state lets them agree that
+ * - no paid create starts while any item's input is invalid (unless the node continues on fail),
+ * - after the first failure (when the node stops on errors) no further prediction is created,
+ * - the error the node stops with names the predictions already created, to resume them.
+ * It is keyed by the run's execute-data object, which all items of one run share.
+ */
+
+export interface RunState {
+	checks: ItemCheck[];
+	abort: AbortController;
+	failure?: NodeError;
+	failureDescription?: string;
+	created: Array<{ itemIndex: number; predictionId: string }>;
+}
+
+const runs = new WeakMap<object, RunState>();
+
+function itemCount(ctx: IExecuteSingleFunctions): number {
+	const main = ctx.getExecuteData()?.data?.main?.[0];
+	return Math.max(main?.length ?? 0, ctx.getItemIndex() + 1, 1);
+}
+
+export function runStateOf(ctx: IExecuteSingleFunctions): RunState {
+	const key = ctx.getExecuteData() as object;
+	let run = runs.get(key);
+	if (!run) {
+		const checks = Array.from({ length: itemCount(ctx) }, (_, index) => checkItem(ctx, index));
+		run = { checks, abort: new AbortController(), created: [] };
+		runs.set(key, run);
+	}
+	return run;
+}
+
+export function invalidItemError(
+	ctx: IExecuteSingleFunctions,
+	itemIndex: number,
+	problems: string[],
+) {
+	const [first, ...more] = problems;
+	return new NodeOperationError(
+		ctx.getNode(),
+		more.length
+			? `${first} (and ${more.length} more ${more.length === 1 ? 'problem' : 'problems'})`
+			: first,
+		{
+			itemIndex,
+			description: more.length
+				? `Problems with item ${itemIndex}: ${problems.join(' • ')}. Nothing was sent to Eachlabs.`
+				: `Fix this in the node's parameters (item ${itemIndex}). Nothing was sent to Eachlabs.`,
+		},
+	);
+}
+
+/**
+ * This item's checked parameters, or the error to stop with: its own problem, or (when the node
+ * stops on errors) the first other item's, so that no item creates anything.
+ */
+export function preflight(ctx: IExecuteSingleFunctions, run: RunState, continueOnFail: boolean) {
+	const itemIndex = ctx.getItemIndex();
+	const own = run.checks[itemIndex] ?? checkItem(ctx, itemIndex);
+	if (!own.ok) throw invalidItemError(ctx, itemIndex, own.problems);
+	if (!continueOnFail) {
+		const firstBad = run.checks.findIndex((check) => !check.ok);
+		const bad = run.checks[firstBad];
+		if (bad && !bad.ok) throw invalidItemError(ctx, firstBad, bad.problems);
+	}
+	return own;
+}
+
+/**
+ * Records the run's first failure and stops the other items; returns the error every failing item
+ * throws, so n8n reports that one whichever item it looks at first.
+ */
+export function failRun(run: RunState, error: NodeError): NodeError {
+	if (!run.failure) {
+		run.failure = error;
+		run.failureDescription = error.description ?? undefined;
+		run.abort.abort();
+	}
+	if (run.created.length) {
+		const list = run.created
+			.map(({ predictionId, itemIndex }) => `${predictionId} (item ${itemIndex})`)
+			.join(', ');
+		run.failure.description = [
+			run.failureDescription,
+			`Predictions already created in this run, which you can resume with Get Prediction: ${list}.`,
+		]
+			.filter(Boolean)
+			.join(' ');
+	}
+	return run.failure;
+}

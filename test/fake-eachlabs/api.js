@@ -1,0 +1,249 @@
+'use strict';
+// The API host: /v1/prediction (create, poll), /v1/billing/balance, /v1/upload/presign, plus the
+// unauthenticated /__control endpoints. Order per request mirrors a real gateway: route, faults
+// (they hit before the app), auth, JSON parsing, then the handler.
+
+const crypto = require('crypto');
+const { readBody, BodyTooLarge, parseJson, sendJson, errorBody, destroy } = require('./http');
+const { applyFault } = require('./faults');
+const { validateInput, isObject, MODEL, MODEL_VERSION } = require('./validate');
+const { createPrediction, predictionView, isRunning } = require('./predictions');
+const { fileExists, UPLOAD_LENGTH_RANGE } = require('./files');
+const { handleControl } = require('./control');
+
+const MAX_API_BODY_BYTES = 10 * 1024 * 1024;
+const UPLOAD_TTL_MS = 15 * 60 * 1000;
+const BALANCE_USD = 53.475;
+
+const ROUTES = [
+	{ name: 'create', method: 'POST', pattern: /^\/v1\/prediction\/?$/, stat: 'createRequests' },
+	{ name: 'poll', method: 'GET', pattern: /^\/v1\/prediction\/([^/]+)\/?$/, stat: 'polls' },
+	{ name: 'balance', method: 'GET', pattern: /^\/v1\/billing\/balance\/?$/, stat: 'balanceChecks' },
+	{ name: 'presign', method: 'POST', pattern: /^\/v1\/upload\/presign\/?$/, stat: 'presigns' },
+];
+
+function matchRoute(method, path) {
+	let pathMatched = false;
+	for (const route of ROUTES) {
+		const m = route.pattern.exec(path);
+		if (!m) continue;
+		// HEAD is not a thing on this API; a matching path with another method is a 405.
+		if (route.method === method) return { ...route, id: m[1] };
+		pathMatched = true;
+	}
+	return { name: null, pathMatched };
+}
+
+function checkAuth(ctx, req) {
+	const key = ctx.options.apiKey;
+	const apiKey = req.headers['x-api-key'];
+	const authorization = req.headers.authorization;
+	const bearer =
+		typeof authorization === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1] : undefined;
+	if (apiKey === key) return { ok: true, key: apiKey };
+	if (bearer === key) return { ok: true, key: bearer };
+	const provided = apiKey !== undefined || authorization !== undefined;
+	return {
+		ok: false,
+		details: provided
+			? 'The API key is not valid'
+			: 'Send your API key in the X-API-Key header (or Authorization: Bearer)',
+	};
+}
+
+function invalid(res, details) {
+	sendJson(res, 400, errorBody('Invalid input', details));
+}
+
+/** Null when a create may go ahead, else the reason for a 429. */
+function rateLimitReason(ctx, key, now) {
+	const { concurrent, perMinute, windowMs } = ctx.options.rateLimit;
+	if (concurrent > 0) {
+		let running = 0;
+		for (const p of ctx.predictions.values()) if (p.key === key && isRunning(p, now)) running += 1;
+		if (running >= concurrent) {
+			return `${running} predictions are still running; the limit is ${concurrent} concurrent per API key`;
+		}
+	}
+	if (perMinute > 0) {
+		const recent = (ctx.createTimes.get(key) || []).filter((t) => now - t < windowMs);
+		ctx.createTimes.set(key, recent);
+		if (recent.length >= perMinute) {
+			return `${recent.length} predictions created in the last ${windowMs / 1000} s; the limit is ${perMinute}`;
+		}
+	}
+	return null;
+}
+
+function handleCreate(ctx, req, res, body, key) {
+	if (!isObject(body)) return invalid(res, 'The request body must be a JSON object');
+	if (body.model === undefined || body.model === null || body.model === '') {
+		return invalid(res, 'model is required');
+	}
+	if (body.model !== MODEL) {
+		return sendJson(
+			res,
+			404,
+			errorBody('Model not found', `Model ${JSON.stringify(body.model)} does not exist`),
+		);
+	}
+	// `version` is required by the general docs but absent from the seed's example: accept both.
+	if (body.version !== undefined && body.version !== MODEL_VERSION) {
+		return sendJson(
+			res,
+			404,
+			errorBody(
+				'Model version not found',
+				`${MODEL} has no version ${JSON.stringify(body.version)} (current: ${MODEL_VERSION})`,
+			),
+		);
+	}
+	if (body.webhook_url !== undefined && body.webhook_url !== null) {
+		let ok = typeof body.webhook_url === 'string';
+		try {
+			ok = ok && /^https?:$/.test(new URL(body.webhook_url).protocol);
+		} catch {
+			ok = false;
+		}
+		if (!ok) return invalid(res, 'webhook_url must be an http(s) URL');
+	}
+	if (body.webhook_secret !== undefined && typeof body.webhook_secret !== 'string') {
+		return invalid(res, 'webhook_secret must be a string');
+	}
+	const checked = validateInput(body.input, [ctx.filesUrl]);
+	if ('error' in checked) return invalid(res, checked.error);
+
+	const now = Date.now();
+	const limited = rateLimitReason(ctx, key, now);
+	if (limited) {
+		ctx.counters.rateLimited += 1;
+		return sendJson(res, 429, errorBody('Rate limit exceeded', limited), {
+			'Retry-After': String(ctx.options.rateLimit.retryAfterSeconds || 1),
+		});
+	}
+
+	// Inputs on the fake's own storage must exist, as the real service would fetch them.
+	const missingInput = checked.input.image_urls.find((u) => {
+		const url = new URL(u);
+		return url.origin === ctx.filesUrl && !fileExists(ctx, url.pathname, now);
+	});
+	const prediction = createPrediction(ctx, {
+		key,
+		input: checked.input,
+		webhookUrl: body.webhook_url ?? undefined,
+		webhookSecret: body.webhook_secret,
+		missingInput,
+	});
+	ctx.counters.creates += 1;
+	const times = ctx.createTimes.get(key) || [];
+	times.push(now);
+	ctx.createTimes.set(key, times);
+	let inFlight = 0;
+	for (const p of ctx.predictions.values()) if (isRunning(p, now)) inFlight += 1;
+	ctx.counters.maxInFlight = Math.max(ctx.counters.maxInFlight, inFlight);
+
+	return sendJson(res, 200, {
+		status: 'success',
+		message: 'Prediction created successfully',
+		predictionID: prediction.id,
+	});
+}
+
+function safeDecode(text) {
+	try {
+		return decodeURIComponent(text);
+	} catch {
+		return text;
+	}
+}
+
+function handlePoll(ctx, req, res, id) {
+	const prediction = ctx.predictions.get(id);
+	if (!prediction) return sendJson(res, 404, { error: 'Prediction not found' });
+	return sendJson(res, 200, predictionView(ctx, prediction, Date.now()));
+}
+
+const EXTENSIONS = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp', 'image/gif': 'gif' };
+
+function handlePresign(ctx, req, res, body) {
+	if (!isObject(body)) return invalid(res, 'The request body must be a JSON object');
+	const type = body.content_type;
+	if (typeof type !== 'string' || !/^[\w.+-]+\/[\w.+-]+$/.test(type)) {
+		return invalid(res, 'content_type is required, e.g. "image/png"');
+	}
+	if (body.file_type !== undefined && typeof body.file_type !== 'string') {
+		return invalid(res, 'file_type must be a string');
+	}
+	const id = crypto.randomUUID();
+	const file = `${id}.${EXTENSIONS[type.toLowerCase()] || 'bin'}`;
+	const expiresAt = Date.now() + UPLOAD_TTL_MS;
+	const signature = crypto.randomBytes(32).toString('hex');
+	ctx.uploads.set(file, { id, file, contentType: type, signature, expiresAt, data: null });
+	const publicUrl = `${ctx.filesUrl}/uploads/${file}`;
+	const query = `X-Goog-Algorithm=GOOG4-RSA-SHA256&X-Goog-Expires=900&X-Goog-Signature=${signature}`;
+	return sendJson(res, 200, {
+		id,
+		presigned_url: `${publicUrl}?${query}`,
+		public_url: publicUrl,
+		expires_at: new Date(expiresAt).toISOString(),
+		required_headers: { 'x-goog-content-length-range': UPLOAD_LENGTH_RANGE },
+	});
+}
+
+async function handleApi(ctx, req, res) {
+	const url = new URL(req.url, 'http://api.invalid');
+	const path = url.pathname;
+	let raw;
+	try {
+		raw = await readBody(req, MAX_API_BODY_BYTES);
+	} catch (err) {
+		if (err instanceof BodyTooLarge) {
+			sendJson(res, 413, errorBody('Request body too large', err.message));
+		} else destroy(res);
+		return;
+	}
+	if (path.startsWith('/__control/')) {
+		handleControl(ctx, req, res, path, raw);
+		return;
+	}
+	ctx.log('api', req, raw);
+
+	const route = matchRoute(req.method, path);
+	if (route.stat) ctx.counters[route.stat] += 1;
+	if (route.name) {
+		const fault = ctx.takeFault(route.name);
+		if (fault && applyFault(fault, ctx, route.name, req, res, route)) return;
+	} else {
+		const status = route.pathMatched ? 405 : 404;
+		const message = route.pathMatched ? 'Method not allowed' : 'Not found';
+		sendJson(res, status, errorBody(message, `No route for ${req.method} ${path}`));
+		return;
+	}
+
+	const auth = checkAuth(ctx, req);
+	if (!auth.ok) {
+		sendJson(res, 401, errorBody('Invalid or missing API key', auth.details));
+		return;
+	}
+	const parsed = parseJson(raw);
+	if (!parsed.ok) {
+		sendJson(res, 400, errorBody('Invalid JSON body'));
+		return;
+	}
+	switch (route.name) {
+		case 'create':
+			handleCreate(ctx, req, res, parsed.value, auth.key);
+			return;
+		case 'poll':
+			handlePoll(ctx, req, res, safeDecode(route.id));
+			return;
+		case 'balance':
+			sendJson(res, 200, { balance_usd: BALANCE_USD });
+			return;
+		case 'presign':
+			handlePresign(ctx, req, res, parsed.value);
+			return;
+	}
+}
+
+module.exports = { handleApi, BALANCE_USD };

@@ -1,0 +1,158 @@
+'use strict';
+// The storage/CDN host: output images under /outputs/<id>/<i>.<ext> and presigned uploads under
+// /uploads/<name>. It is a different host than the API on purpose: a client must not send the API
+// key here, and everything it receives is logged so tests can check that.
+
+const { Readable } = require('stream');
+const { readBody, BodyTooLarge, send, destroy, storageError } = require('./http');
+const { applyFault } = require('./faults');
+const { makeImage, FORMATS, EXT_TO_FORMAT } = require('./images');
+const { statusAt } = require('./predictions');
+
+const MAX_UPLOAD_BYTES = 104_857_600;
+const UPLOAD_LENGTH_RANGE = `0,${MAX_UPLOAD_BYTES}`;
+const CHUNK_BYTES = 64 * 1024;
+
+function matchFilesRoute(method, path) {
+	const output = /^\/outputs\/([^/]+)\/(\d+)\.([a-z]+)$/.exec(path);
+	if (output && (method === 'GET' || method === 'HEAD')) {
+		return { name: 'download', id: output[1], index: Number(output[2]), ext: output[3] };
+	}
+	const upload = /^\/uploads\/([^/]+)$/.exec(path);
+	if (upload && method === 'PUT') return { name: 'upload', file: upload[1] };
+	if (upload && (method === 'GET' || method === 'HEAD')) return { name: 'public', file: upload[1] };
+	return { name: null };
+}
+
+/** The output image at this address, or null when it does not exist (yet) or has expired. */
+function findOutput(ctx, id, index, ext, now) {
+	const prediction = ctx.predictions.get(id);
+	if (!prediction || statusAt(prediction, now) !== 'success') return null;
+	if (prediction.expired || ctx.options.expireOutputs) return null;
+	const format = prediction.input.output_format;
+	if (EXT_TO_FORMAT[ext] !== format || index >= prediction.input.num_images) return null;
+	return { prediction, format, mime: FORMATS[format].mime };
+}
+
+/** Whether a URL path on this host serves a file now; create uses it to vet its own inputs. */
+function fileExists(ctx, path, now) {
+	const route = matchFilesRoute('GET', path);
+	if (route.name === 'download') return !!findOutput(ctx, route.id, route.index, route.ext, now);
+	if (route.name === 'public') return !!ctx.uploads.get(route.file)?.data;
+	return false;
+}
+
+function* chunks(buf) {
+	for (let offset = 0; offset < buf.length; offset += CHUNK_BYTES) {
+		yield buf.subarray(offset, offset + CHUNK_BYTES);
+	}
+}
+
+function serveOutput(ctx, req, res, route) {
+	const found = findOutput(ctx, route.id, route.index, route.ext, Date.now());
+	if (!found) {
+		storageError(res, 404, 'NoSuchKey', 'The specified key does not exist.');
+		return;
+	}
+	const body = makeImage({
+		id: route.id,
+		index: route.index,
+		format: found.format,
+		bytes: found.prediction.imageBytes,
+	});
+	res.writeHead(200, {
+		'Content-Type': found.mime,
+		'Content-Length': String(body.length),
+		'Cache-Control': 'public, max-age=3600',
+	});
+	if (req.method === 'HEAD') {
+		res.end();
+		return;
+	}
+	if (res.fakeTruncate) {
+		// Announce the full length, deliver half, then drop the connection.
+		res.write(body.subarray(0, Math.floor(body.length / 2)), () => destroy(res));
+		return;
+	}
+	// Chunked writes with backpressure, like a CDN streaming a large object.
+	Readable.from(chunks(body)).pipe(res);
+}
+
+function receiveUpload(ctx, req, res, route, url, body) {
+	const upload = ctx.uploads.get(route.file);
+	const signature = url.searchParams.get('X-Goog-Signature');
+	if (!upload || !signature || signature !== upload.signature) {
+		storageError(res, 403, 'SignatureDoesNotMatch', 'The request signature does not match.');
+		return;
+	}
+	if (Date.now() > upload.expiresAt) {
+		storageError(res, 400, 'ExpiredToken', 'The provided token has expired.');
+		return;
+	}
+	if (req.headers['content-type'] !== upload.contentType) {
+		storageError(
+			res,
+			403,
+			'SignatureDoesNotMatch',
+			`Content-Type "${req.headers['content-type'] ?? ''}" is not the signed "${upload.contentType}".`,
+		);
+		return;
+	}
+	if (req.headers['x-goog-content-length-range'] !== UPLOAD_LENGTH_RANGE) {
+		storageError(
+			res,
+			403,
+			'SignatureDoesNotMatch',
+			`Signed header x-goog-content-length-range: ${UPLOAD_LENGTH_RANGE} is missing or different.`,
+		);
+		return;
+	}
+	upload.data = body;
+	send(res, 200, '', 'text/plain');
+}
+
+function servePublic(ctx, req, res, route) {
+	const upload = ctx.uploads.get(route.file);
+	if (!upload || !upload.data) {
+		storageError(res, 404, 'NoSuchKey', 'The specified key does not exist.');
+		return;
+	}
+	send(res, 200, upload.data, upload.contentType);
+}
+
+async function handleFiles(ctx, req, res) {
+	const url = new URL(req.url, 'http://files.invalid');
+	const route = matchFilesRoute(req.method, url.pathname);
+	let body;
+	try {
+		body = await readBody(req, MAX_UPLOAD_BYTES);
+	} catch (err) {
+		ctx.log('files', req, null);
+		if (err instanceof BodyTooLarge) {
+			storageError(res, 400, 'EntityTooLarge', 'Your proposed upload is larger than allowed.');
+		} else destroy(res);
+		return;
+	}
+	ctx.log('files', req, body);
+	if (route.name === 'download') ctx.counters.downloads += 1;
+	if (route.name === 'upload') ctx.counters.uploads += 1;
+	if (route.name === 'download' || route.name === 'upload') {
+		const fault = ctx.takeFault(route.name);
+		if (fault && applyFault(fault, ctx, route.name, req, res, route)) return;
+	}
+	switch (route.name) {
+		case 'download':
+			serveOutput(ctx, req, res, route);
+			return;
+		case 'upload':
+			receiveUpload(ctx, req, res, route, url, body);
+			return;
+		case 'public':
+			servePublic(ctx, req, res, route);
+			return;
+		default:
+			storageError(res, 404, 'NoSuchKey', 'The specified key does not exist.');
+	}
+}
+
+module.exports = { handleFiles, fileExists, UPLOAD_LENGTH_RANGE, MAX_UPLOAD_BYTES };

@@ -1,0 +1,238 @@
+'use strict';
+// A fake Eachlabs prediction API for the Kling O1 node: real HTTP on loopback, two hosts (API and
+// storage), scripted and seeded faults. Plain CommonJS so jest (ts-jest), the demo script and an
+// e2e runner on another Node version all load it without a build step. Types: ./index.d.ts.
+
+const http = require('http');
+const net = require('net');
+const { DEFAULTS, mergeOptions } = require('./options');
+const { FaultPlan } = require('./faults');
+const { handleApi } = require('./api');
+const { handleFiles } = require('./files');
+const { bodyForLog, sendJson, errorBody, destroy } = require('./http');
+const { makeImage } = require('./images');
+
+/** @typedef {import('./index').FakeEachlabsOptions} FakeEachlabsOptions */
+/** @typedef {import('./index').FakeEachlabs} FakeEachlabs */
+
+function emptyCounters() {
+	return {
+		createRequests: 0,
+		creates: 0,
+		polls: 0,
+		downloads: 0,
+		balanceChecks: 0,
+		presigns: 0,
+		uploads: 0,
+		webhooks: 0,
+		maxInFlight: 0,
+		rateLimited: 0,
+		faultsInjected: 0,
+	};
+}
+
+function listen(server, port, host) {
+	return new Promise((resolve, reject) => {
+		const onError = (err) => {
+			server.off('listening', onListening);
+			reject(err);
+		};
+		const onListening = () => {
+			server.off('error', onError);
+			resolve(server.address().port);
+		};
+		server.once('error', onError);
+		server.once('listening', onListening);
+		server.listen(port, host);
+	});
+}
+
+function canConnect(host, port) {
+	return new Promise((resolve) => {
+		const socket = net.connect({ host, port });
+		const timer = setTimeout(() => {
+			socket.destroy();
+			resolve(false);
+		}, 1000);
+		socket.once('connect', () => {
+			clearTimeout(timer);
+			socket.destroy();
+			resolve(true);
+		});
+		socket.once('error', () => {
+			clearTimeout(timer);
+			resolve(false);
+		});
+	});
+}
+
+function closeServer(server, sockets) {
+	return new Promise((resolve) => {
+		if (!server.listening) {
+			resolve();
+			return;
+		}
+		server.close(() => resolve());
+		// Keep-alive and hanging sockets would otherwise hold close() (and jest) open.
+		server.closeAllConnections?.();
+		for (const socket of sockets) socket.destroy();
+	});
+}
+
+function createServer(ctx, handler, sockets) {
+	const server = http.createServer((req, res) => {
+		Promise.resolve()
+			.then(() => handler(ctx, req, res))
+			.catch((err) => {
+				// A bug in the fake must look different from an injected 500.
+				if (!res.headersSent) {
+					sendJson(res, 500, errorBody('Fake server bug', String(err && err.stack)));
+				} else destroy(res);
+			});
+	});
+	server.on('connection', (socket) => {
+		sockets.add(socket);
+		socket.on('close', () => sockets.delete(socket));
+	});
+	// A stray client error (bad request line, reset mid-request) must not crash the process.
+	server.on('clientError', (err, socket) => socket.destroy());
+	return server;
+}
+
+/** Listens on 127.0.0.2 when this machine routes it (Linux does), so storage is another host. */
+async function listenFiles(server, port, forcedHost) {
+	if (forcedHost) return { host: forcedHost, port: await listen(server, port, forcedHost) };
+	try {
+		const bound = await listen(server, port, '127.0.0.2');
+		if (await canConnect('127.0.0.2', bound)) return { host: '127.0.0.2', port: bound };
+		await new Promise((resolve) => server.close(() => resolve()));
+	} catch {
+		// EADDRNOTAVAIL on macOS and some containers: fall back to another port on 127.0.0.1.
+	}
+	return { host: '127.0.0.1', port: await listen(server, port, '127.0.0.1') };
+}
+
+/**
+ * Starts the fake API and storage hosts.
+ * @param {FakeEachlabsOptions} [options]
+ * @returns {Promise<FakeEachlabs>}
+ */
+async function startFakeEachlabs(options = {}) {
+	const ctx = {
+		options: mergeOptions(/** @type {any} */ (DEFAULTS), options, true),
+		apiUrl: '',
+		filesUrl: '',
+		predictions: new Map(),
+		uploads: new Map(),
+		createTimes: new Map(),
+		counters: emptyCounters(),
+		requests: [],
+		timers: new Set(),
+		outgoing: new Set(),
+		closed: false,
+		faultPlan: null,
+		fake: null,
+		log(host, req, raw) {
+			ctx.requests.push({
+				host,
+				method: req.method,
+				path: req.url,
+				headers: { ...req.headers },
+				body: bodyForLog(raw, req.headers['content-type']),
+				time: Date.now(),
+			});
+		},
+		takeFault(route) {
+			const fault = ctx.faultPlan.take(route, ctx.options.faults);
+			if (fault) ctx.counters.faultsInjected += 1;
+			return fault;
+		},
+	};
+	ctx.faultPlan = new FaultPlan(ctx.options.faults.seed);
+
+	const apiSockets = new Set();
+	const filesSockets = new Set();
+	const apiServer = createServer(ctx, handleApi, apiSockets);
+	const filesServer = createServer(ctx, handleFiles, filesSockets);
+	const apiPort = await listen(apiServer, ctx.options.port, '127.0.0.1');
+	let files;
+	try {
+		files = await listenFiles(filesServer, ctx.options.filesPort, ctx.options.filesHost);
+	} catch (err) {
+		await closeServer(apiServer, apiSockets);
+		throw err;
+	}
+	ctx.apiUrl = `http://127.0.0.1:${apiPort}`;
+	ctx.filesUrl = `http://${files.host}:${files.port}`;
+
+	let closing;
+	/** @type {FakeEachlabs} */
+	const fake = {
+		apiUrl: ctx.apiUrl,
+		filesUrl: ctx.filesUrl,
+		controlUrl: `${ctx.apiUrl}/__control`,
+		filesHostDistinct: files.host !== '127.0.0.1',
+		requests: ctx.requests,
+		get options() {
+			return ctx.options;
+		},
+		configure(partial) {
+			ctx.options = mergeOptions(ctx.options, partial, false);
+			if (partial && 'faults' in partial) ctx.faultPlan.reseed(ctx.options.faults.seed);
+			return ctx.options;
+		},
+		reset() {
+			for (const timer of ctx.timers) clearTimeout(timer);
+			ctx.timers.clear();
+			ctx.predictions.clear();
+			ctx.uploads.clear();
+			ctx.createTimes.clear();
+			// In place, so a test holding `fake.requests` keeps seeing the live log.
+			ctx.requests.length = 0;
+			ctx.counters = emptyCounters();
+			ctx.faultPlan.clearScripted();
+			ctx.faultPlan.reseed(ctx.options.faults.seed);
+		},
+		stats() {
+			const now = Date.now();
+			let inFlight = 0;
+			for (const p of ctx.predictions.values()) if (now < p.endAt) inFlight += 1;
+			return { ...ctx.counters, inFlight, predictions: [...ctx.predictions.keys()] };
+		},
+		failNext(route, kind, count = 1, opts = {}) {
+			ctx.faultPlan.script(route, kind, count, opts);
+		},
+		outputUrl(predictionId, index = 0, format = 'png') {
+			const ext = { png: 'png', jpeg: 'jpg', webp: 'webp' }[format];
+			return `${ctx.filesUrl}/outputs/${predictionId}/${index}.${ext}`;
+		},
+		expectedImage(predictionId, index = 0) {
+			const prediction = ctx.predictions.get(predictionId);
+			if (!prediction) throw new Error(`unknown prediction ${predictionId}`);
+			return makeImage({
+				id: predictionId,
+				index,
+				format: prediction.input.output_format,
+				bytes: prediction.imageBytes,
+			});
+		},
+		close() {
+			if (!closing) {
+				ctx.closed = true;
+				for (const timer of ctx.timers) clearTimeout(timer);
+				ctx.timers.clear();
+				for (const req of ctx.outgoing) req.destroy();
+				ctx.outgoing.clear();
+				closing = Promise.all([
+					closeServer(apiServer, apiSockets),
+					closeServer(filesServer, filesSockets),
+				]).then(() => undefined);
+			}
+			return closing;
+		},
+	};
+	ctx.fake = fake;
+	return fake;
+}
+
+module.exports = { startFakeEachlabs, makeImage, DEFAULT_OPTIONS: DEFAULTS };

@@ -1,0 +1,221 @@
+'use strict';
+// The prediction model: how a job is set up at create time (options snapshot + prompt markers),
+// what a poll shows at a given moment, and the webhook when the job ends. Status is computed from
+// the clock rather than stored, so a poll and the concurrency count can never disagree.
+
+const crypto = require('crypto');
+const http = require('http');
+const https = require('https');
+const { TERMINAL_STATUSES } = require('./options');
+const { FORMATS } = require('./images');
+
+const COST_PER_IMAGE = 0.028;
+const WEBHOOK_TIMEOUT_MS = 5000;
+
+/** Per-prediction behaviour that an e2e workflow in another process asks for in the prompt. */
+function parseMarkers(prompt) {
+	const slow = /\[slow:(\d+)\]/i.exec(prompt);
+	return {
+		fail: /\[fail\]/i.test(prompt),
+		classified: /\[fail:classified\]/i.test(prompt),
+		slowMs: slow ? Number(slow[1]) : undefined,
+		expired: /\[expired\]/i.test(prompt),
+		cancelled: /\[cancelled\]/i.test(prompt),
+		singleUrl: /\[single-url\]/i.test(prompt),
+	};
+}
+
+/**
+ * Creates and stores a prediction. `missingInput` names an input image the fake's own storage
+ * does not have (the real service would fail the job when it cannot fetch it).
+ */
+function createPrediction(ctx, { key, input, webhookUrl, webhookSecret, missingInput }) {
+	const { options } = ctx;
+	const now = Date.now();
+	const markers = parseMarkers(input.prompt);
+	const sequence = options.statusSequence;
+	const last = sequence[sequence.length - 1];
+	// A sequence that ends in a non-terminal status describes a job that never finishes.
+	let final = TERMINAL_STATUSES.includes(last) ? last : null;
+	const steps = final ? sequence.slice(0, -1) : [...sequence];
+	let failure = null;
+	if (markers.classified) final = 'error';
+	else if (markers.fail) final = 'error';
+	else if (markers.cancelled) final = 'cancelled';
+	else if (missingInput) final = 'error';
+	if (final === 'error' || final === 'failed') {
+		failure = markers.classified ? 'classified' : missingInput && !markers.fail ? 'input' : 'plain';
+	}
+	const jobMs = markers.slowMs ?? options.jobMs;
+	const prediction = {
+		id: crypto.randomUUID(),
+		key,
+		input,
+		createdAt: now,
+		jobMs,
+		endAt: final ? now + jobMs : Infinity,
+		steps: steps.length > 0 ? steps : ['processing'],
+		final,
+		failure,
+		missingInput,
+		expired: markers.expired,
+		singleUrl: markers.singleUrl,
+		imageBytes: options.imageBytes,
+		webhookUrl,
+		webhookSecret,
+	};
+	ctx.predictions.set(prediction.id, prediction);
+	scheduleWebhook(ctx, prediction);
+	return prediction;
+}
+
+function isRunning(prediction, now) {
+	return now < prediction.endAt;
+}
+
+function statusAt(prediction, now) {
+	if (!isRunning(prediction, now)) return prediction.final;
+	const { steps, createdAt, jobMs } = prediction;
+	// Intermediate statuses share the job time evenly: created, then processing, ...
+	const share = jobMs > 0 && Number.isFinite(jobMs) ? (now - createdAt) / jobMs : 0;
+	return steps[Math.min(steps.length - 1, Math.floor(share * steps.length))];
+}
+
+function outputUrls(ctx, prediction) {
+	const { ext } = FORMATS[prediction.input.output_format];
+	const urls = [];
+	for (let i = 0; i < prediction.input.num_images; i++) {
+		urls.push(`${ctx.filesUrl}/outputs/${prediction.id}/${i}.${ext}`);
+	}
+	return urls;
+}
+
+function round(value, digits) {
+	const f = 10 ** digits;
+	return Math.round(value * f) / f;
+}
+
+/** The body of GET /v1/prediction/:id at time `now`. */
+function predictionView(ctx, prediction, now) {
+	const status = statusAt(prediction, now);
+	const { id } = prediction;
+	if (isRunning(prediction, now)) return { status, predictionID: id, output: null };
+	const predictTime = round(prediction.jobMs / 1000, 3);
+	const urls = {
+		get: `${ctx.apiUrl}/v1/prediction/${id}`,
+		cancel: `${ctx.apiUrl}/v1/prediction/${id}/cancel`,
+	};
+	if (status === 'success') {
+		const all = outputUrls(ctx, prediction);
+		return {
+			status,
+			predictionID: id,
+			output: prediction.singleUrl ? all[0] : all,
+			metrics: {
+				predict_time: predictTime,
+				cost: round(COST_PER_IMAGE * prediction.input.num_images, 6),
+			},
+			urls,
+		};
+	}
+	if (status === 'cancelled') return { status, predictionID: id, output: null, urls };
+	if (prediction.failure === 'classified') {
+		return {
+			status,
+			predictionID: id,
+			output: {
+				error_code: 'PROVIDER_RATE_LIMIT',
+				error_message: 'The provider is busy, try again later',
+			},
+			metrics: { predict_time: predictTime },
+			urls,
+		};
+	}
+	const details =
+		prediction.failure === 'input'
+			? `Could not download ${prediction.missingInput}: the file does not exist`
+			: 'The model could not generate an image for this input (simulated failure)';
+	return {
+		status,
+		predictionID: id,
+		output: null,
+		message: 'Image generation failed',
+		details,
+		metrics: { predict_time: predictTime },
+		urls,
+	};
+}
+
+function webhookPayload(ctx, prediction) {
+	const view = predictionView(ctx, prediction, prediction.endAt);
+	if (view.status === 'success') {
+		return { exec_id: prediction.id, status: 'succeeded', output: view.output, error: '' };
+	}
+	let error = 'Prediction cancelled';
+	if (view.message) error = `${view.message}: ${view.details}`;
+	else if (view.output && view.output.error_message) error = view.output.error_message;
+	return { exec_id: prediction.id, status: 'failed', output: view.output ?? null, error };
+}
+
+function scheduleWebhook(ctx, prediction) {
+	if (!prediction.webhookUrl || !Number.isFinite(prediction.endAt)) return;
+	const timer = setTimeout(() => {
+		ctx.timers.delete(timer);
+		if (ctx.closed || !ctx.options.webhook) return;
+		deliverWebhook(ctx, prediction);
+	}, Math.max(0, prediction.endAt - Date.now()));
+	ctx.timers.add(timer);
+}
+
+/** One delivery attempt; failures are ignored (the real service retries, tests do not need it). */
+function deliverWebhook(ctx, prediction) {
+	const body = JSON.stringify(webhookPayload(ctx, prediction));
+	const headers = {
+		'Content-Type': 'application/json',
+		'Content-Length': String(Buffer.byteLength(body)),
+		'User-Agent': 'fake-eachlabs-webhook',
+	};
+	if (prediction.webhookSecret) {
+		// The public docs name the headers but not the scheme; HMAC-SHA256 of "timestamp.body".
+		const timestamp = String(Math.floor(Date.now() / 1000));
+		headers['X-Webhook-Timestamp'] = timestamp;
+		headers['X-Webhook-Signature'] = crypto
+			.createHmac('sha256', prediction.webhookSecret)
+			.update(`${timestamp}.${body}`)
+			.digest('hex');
+	}
+	let url;
+	try {
+		url = new URL(prediction.webhookUrl);
+	} catch {
+		return;
+	}
+	const client = url.protocol === 'https:' ? https : http;
+	ctx.counters.webhooks += 1;
+	try {
+		// agent: false, so no keep-alive socket outlives the fake.
+		const req = client.request(url, { method: 'POST', headers, agent: false });
+		ctx.outgoing.add(req);
+		const forget = () => ctx.outgoing.delete(req);
+		req.setTimeout(WEBHOOK_TIMEOUT_MS, () => req.destroy());
+		req.on('response', (res) => {
+			res.resume();
+			res.on('end', forget);
+		});
+		req.on('error', forget);
+		req.on('close', forget);
+		req.end(body);
+	} catch {
+		// Bad URL for this client (e.g. ftp:): the real service would just give up.
+	}
+}
+
+module.exports = {
+	createPrediction,
+	predictionView,
+	isRunning,
+	statusAt,
+	parseMarkers,
+	outputUrls,
+	COST_PER_IMAGE,
+};
