@@ -1,0 +1,180 @@
+import { Container } from '@n8n/di';
+import { BinaryDataService, ExecuteContext, RoutingNode } from 'n8n-core';
+import type {
+	ICredentialDataDecryptedObject,
+	ICredentialType,
+	IHttpRequestOptions,
+	INode,
+	INodeCredentialsDetails,
+	INodeExecutionData,
+	INodeParameters,
+	INodeType,
+	INodeTypes,
+	IWorkflowExecuteAdditionalData,
+	Workflow as WorkflowType,
+} from 'n8n-workflow';
+import { createRunExecutionData, ICredentialsHelper, Workflow } from 'n8n-workflow';
+
+import { EachlabsApi } from '../../credentials/EachlabsApi.credentials';
+import { KlingO1 } from '../../nodes/KlingO1/KlingO1.node';
+
+/*
+ * Runs the Kling O1 node the way n8n does: a Workflow with the node, n8n-core's ExecuteContext and
+ * RoutingNode (what n8n's own executeDeclarativeNodeInTest uses), and a credentials helper that
+ * applies the credential's `authenticate` through n8n's expression engine.
+ */
+
+export const credentialType = new EachlabsApi();
+
+class CredentialsHelper extends ICredentialsHelper {
+	constructor(private readonly data: ICredentialDataDecryptedObject) {
+		super();
+	}
+
+	getParentTypes() {
+		return [];
+	}
+
+	async authenticate(
+		credentials: ICredentialDataDecryptedObject,
+		_typeName: string,
+		requestOptions: IHttpRequestOptions,
+		workflow: WorkflowType,
+		node: INode,
+	): Promise<IHttpRequestOptions> {
+		const auth = (credentialType as ICredentialType).authenticate;
+		if (!auth || typeof auth !== 'object' || auth.type !== 'generic') {
+			throw new Error('the test helper applies generic authentication only');
+		}
+		for (const [target, values] of Object.entries(auth.properties)) {
+			const record = ((requestOptions as unknown as Record<string, Record<string, unknown>>)[
+				target
+			] ??= {});
+			for (const [key, value] of Object.entries(values as Record<string, string>)) {
+				record[key] = workflow.expression.getSimpleParameterValue(node, value, 'internal', {
+					$credentials: credentials,
+				});
+			}
+		}
+		return requestOptions;
+	}
+
+	async preAuthentication() {
+		return undefined;
+	}
+
+	async getCredentials(): Promise<never> {
+		throw new Error('not used');
+	}
+
+	async getDecrypted(
+		_additionalData: IWorkflowExecuteAdditionalData,
+		_nodeCredentials: INodeCredentialsDetails,
+		type: string,
+	): Promise<ICredentialDataDecryptedObject> {
+		if (type !== 'eachlabsApi') throw new Error(`unknown credential type ${type}`);
+		return { ...this.data };
+	}
+
+	getCredentialsProperties() {
+		return credentialType.properties;
+	}
+
+	isCredentialUsableByNode() {
+		return true;
+	}
+
+	async runPreAuthentication() {
+		return undefined;
+	}
+
+	async updateCredentials() {}
+
+	async updateCredentialsOauthTokenData() {}
+}
+
+let binaryReady: Promise<void> | undefined;
+
+/** n8n 2.x keeps binary data on disk; so do the tests, under N8N_USER_FOLDER. */
+export async function initBinaryData() {
+	binaryReady ??= Container.get(BinaryDataService).init();
+	await binaryReady;
+}
+
+export async function binaryBuffer(binary: NonNullable<INodeExecutionData['binary']>[string]) {
+	return await Container.get(BinaryDataService).getAsBuffer(binary);
+}
+
+export interface RunOptions {
+	parameters: INodeParameters;
+	items?: INodeExecutionData[];
+	credentials: { apiKey: string; baseUrl: string };
+	onError?: 'stopWorkflow' | 'continueRegularOutput' | 'continueErrorOutput';
+	signal?: AbortSignal;
+	/** Several runs of the node in one execution share nothing but the process. */
+	runIndex?: number;
+}
+
+export const nodeType: INodeType = new KlingO1();
+
+const nodeTypes: INodeTypes = {
+	getByName: () => nodeType,
+	getByNameAndVersion: () => nodeType,
+	getKnownTypes: () => ({}),
+} as unknown as INodeTypes;
+
+/** Runs the node once over `items` and returns its first output, or throws what n8n would show. */
+export async function runNode(options: RunOptions): Promise<INodeExecutionData[]> {
+	await initBinaryData();
+	const items = options.items ?? [{ json: {} }];
+	const node: INode = {
+		id: 'kling-o1-node',
+		name: 'Kling O1',
+		type: 'n8n-nodes-kling-o1.klingO1',
+		typeVersion: 1,
+		position: [0, 0],
+		parameters: options.parameters,
+		credentials: { eachlabsApi: { id: 'cred-1', name: 'Eachlabs account' } },
+		...(options.onError ? { onError: options.onError } : {}),
+	};
+	const workflow = new Workflow({
+		id: 'wf-test',
+		nodes: [node],
+		connections: {},
+		active: false,
+		nodeTypes,
+		settings: { binaryMode: 'separate' },
+	});
+	const workflowNode = workflow.getNode(node.name)!;
+	const additionalData = {
+		credentialsHelper: new CredentialsHelper(options.credentials),
+		executionId: 'exec-test',
+		restApiUrl: 'http://localhost:5678/rest',
+		instanceBaseUrl: 'http://localhost:5678',
+		webhookBaseUrl: 'http://localhost:5678/webhook',
+		webhookWaitingBaseUrl: 'http://localhost:5678/webhook-waiting',
+		webhookTestBaseUrl: 'http://localhost:5678/webhook-test',
+		formWaitingBaseUrl: 'http://localhost:5678/form-waiting',
+		variables: {},
+		userId: 'user-test',
+		currentNodeParameters: undefined,
+		executionTimeoutTimestamp: undefined,
+	} as unknown as IWorkflowExecuteAdditionalData;
+	const inputData = { main: [items] };
+	const executeData = { node: workflowNode, data: inputData, source: { main: [null] } };
+	const context = new ExecuteContext(
+		workflow,
+		workflowNode,
+		additionalData,
+		'manual',
+		createRunExecutionData(),
+		options.runIndex ?? 0,
+		items,
+		inputData,
+		executeData as never,
+		[],
+		options.signal,
+	);
+	const result = await new RoutingNode(context, nodeType).runNode();
+	return result?.[0] ?? [];
+}
