@@ -7,7 +7,7 @@ const crypto = require('crypto');
 const { readBody, BodyTooLarge, parseJson, sendJson, errorBody, destroy } = require('./http');
 const { applyFault } = require('./faults');
 const { validateInput, isObject, MODEL, MODEL_VERSION } = require('./validate');
-const { createPrediction, predictionView, isRunning } = require('./predictions');
+const { createPrediction, predictionView, isRunning, cancelPrediction } = require('./predictions');
 const { fileExists, UPLOAD_LENGTH_RANGE } = require('./files');
 const { handleControl } = require('./control');
 
@@ -20,6 +20,13 @@ const ROUTES = [
 	{ name: 'poll', method: 'GET', pattern: /^\/v1\/prediction\/([^/]+)\/?$/, stat: 'polls' },
 	{ name: 'balance', method: 'GET', pattern: /^\/v1\/billing\/balance\/?$/, stat: 'balanceChecks' },
 	{ name: 'presign', method: 'POST', pattern: /^\/v1\/upload\/presign\/?$/, stat: 'presigns' },
+	// Not in the reference, but every poll answer advertises urls.cancel, so it should work.
+	{
+		name: 'cancel',
+		method: 'POST',
+		pattern: /^\/v1\/prediction\/([^/]+)\/cancel\/?$/,
+		stat: 'cancels',
+	},
 ];
 
 function matchRoute(method, path) {
@@ -163,7 +170,29 @@ function handlePoll(ctx, req, res, id) {
 	return sendJson(res, 200, predictionView(ctx, prediction, Date.now()));
 }
 
-const EXTENSIONS = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp', 'image/gif': 'gif' };
+function handleCancel(ctx, req, res, id) {
+	const prediction = ctx.predictions.get(id);
+	if (!prediction) return sendJson(res, 404, { error: 'Prediction not found' });
+	if (!cancelPrediction(ctx, prediction, Date.now())) {
+		return sendJson(
+			res,
+			409,
+			errorBody('Prediction already finished', `Prediction ${id} is ${prediction.final}`),
+		);
+	}
+	return sendJson(res, 200, {
+		status: 'success',
+		message: 'Prediction cancelled',
+		predictionID: id,
+	});
+}
+
+const EXTENSIONS = {
+	'image/png': 'png',
+	'image/jpeg': 'jpg',
+	'image/webp': 'webp',
+	'image/gif': 'gif',
+};
 
 function handlePresign(ctx, req, res, body) {
 	if (!isObject(body)) return invalid(res, 'The request body must be a JSON object');
@@ -242,6 +271,9 @@ async function handleApi(ctx, req, res) {
 			return;
 		case 'presign':
 			handlePresign(ctx, req, res, parsed.value);
+			return;
+		case 'cancel':
+			handleCancel(ctx, req, res, safeDecode(route.id));
 			return;
 	}
 }

@@ -46,7 +46,9 @@ function checkFault(route, kind, count) {
 		throw new TypeError(`failNext: unknown route "${route}" (one of ${ROUTES.join(', ')})`);
 	}
 	if (!Object.prototype.hasOwnProperty.call(KINDS, kind)) {
-		throw new TypeError(`failNext: unknown kind "${kind}" (one of ${Object.keys(KINDS).join(', ')})`);
+		throw new TypeError(
+			`failNext: unknown kind "${kind}" (one of ${Object.keys(KINDS).join(', ')})`,
+		);
 	}
 	const routes = KINDS[kind];
 	if (routes && !routes.includes(route)) {
@@ -129,7 +131,8 @@ function applyFault(fault, ctx, route, req, res, ids) {
 			send(res, 502, GATEWAY_HTML, 'text/html');
 			return true;
 		case '503': {
-			const headers = opts.retryAfter !== undefined ? { 'Retry-After': String(opts.retryAfter) } : {};
+			const headers =
+				opts.retryAfter !== undefined ? { 'Retry-After': String(opts.retryAfter) } : {};
 			sendJson(res, 503, errorBody('Service unavailable'), headers);
 			return true;
 		}

@@ -80,7 +80,9 @@ function sendJson(res, status, body, headers) {
 }
 
 function errorBody(message, details) {
-	return details === undefined ? { status: 'error', message } : { status: 'error', message, details };
+	return details === undefined
+		? { status: 'error', message }
+		: { status: 'error', message, details };
 }
 
 // What a cloud load balancer answers when the app behind it is down: HTML, not JSON.

@@ -24,6 +24,7 @@ function emptyCounters() {
 		balanceChecks: 0,
 		presigns: 0,
 		uploads: 0,
+		cancels: 0,
 		webhooks: 0,
 		maxInFlight: 0,
 		rateLimited: 0,

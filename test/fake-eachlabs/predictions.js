@@ -157,14 +157,33 @@ function webhookPayload(ctx, prediction) {
 	return { exec_id: prediction.id, status: 'failed', output: view.output ?? null, error };
 }
 
+/** Ends a running prediction as cancelled now; false when it had already finished. */
+function cancelPrediction(ctx, prediction, now) {
+	if (!isRunning(prediction, now)) return false;
+	prediction.final = 'cancelled';
+	prediction.failure = null;
+	prediction.endAt = now;
+	prediction.jobMs = now - prediction.createdAt;
+	scheduleWebhook(ctx, prediction);
+	return true;
+}
+
 function scheduleWebhook(ctx, prediction) {
+	if (prediction.webhookTimer) {
+		clearTimeout(prediction.webhookTimer);
+		ctx.timers.delete(prediction.webhookTimer);
+	}
 	if (!prediction.webhookUrl || !Number.isFinite(prediction.endAt)) return;
-	const timer = setTimeout(() => {
-		ctx.timers.delete(timer);
-		if (ctx.closed || !ctx.options.webhook) return;
-		deliverWebhook(ctx, prediction);
-	}, Math.max(0, prediction.endAt - Date.now()));
+	const timer = setTimeout(
+		() => {
+			ctx.timers.delete(timer);
+			if (ctx.closed || !ctx.options.webhook) return;
+			deliverWebhook(ctx, prediction);
+		},
+		Math.max(0, prediction.endAt - Date.now()),
+	);
 	ctx.timers.add(timer);
+	prediction.webhookTimer = timer;
 }
 
 /** One delivery attempt; failures are ignored (the real service retries, tests do not need it). */
@@ -212,6 +231,7 @@ function deliverWebhook(ctx, prediction) {
 
 module.exports = {
 	createPrediction,
+	cancelPrediction,
 	predictionView,
 	isRunning,
 	statusAt,

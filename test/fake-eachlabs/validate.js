@@ -106,7 +106,8 @@ function validateInput(input, allowedOrigins = []) {
 	if (imageUrls === undefined || imageUrls === null) return { error: 'image_urls is required' };
 	if (isStringified(imageUrls, Array.isArray)) {
 		return {
-			error: 'image_urls must be a JSON array, not a stringified array: send structured values as JSON',
+			error:
+				'image_urls must be a JSON array, not a stringified array: send structured values as JSON',
 		};
 	}
 	if (!Array.isArray(imageUrls)) return { error: 'image_urls must be an array of https URLs' };
@@ -129,7 +130,8 @@ function validateInput(input, allowedOrigins = []) {
 	if (typeof out.num_images !== 'number' || !Number.isInteger(out.num_images)) {
 		return { error: 'num_images must be an integer' };
 	}
-	if (out.num_images < 1 || out.num_images > 9) return { error: 'num_images must be between 1 and 9' };
+	if (out.num_images < 1 || out.num_images > 9)
+		return { error: 'num_images must be between 1 and 9' };
 	if (!ASPECT_RATIOS.includes(out.aspect_ratio)) {
 		return { error: `aspect_ratio must be one of ${ASPECT_RATIOS.join(', ')}` };
 	}
