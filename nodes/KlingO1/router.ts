@@ -12,8 +12,9 @@ import { slotsFor } from './limiter';
 import { costOf, successItems } from './output';
 import { createPrediction, fetchPrediction, isRunning, waitForPrediction } from './prediction';
 import { CancelledError } from './retry';
+import type { ItemCheck } from './parameters';
 import type { RunState } from './run';
-import { failRun, preflight, runStateOf } from './run';
+import { describeFailure, failRun, preflight, runStateOf } from './run';
 import type { EditImageParameters, GetPredictionParameters, PredictionAnswer } from './schemas';
 import { createBodySchema, problemsOf, SUCCESS_STATUSES } from './schemas';
 
@@ -37,18 +38,23 @@ interface Job {
 	predictionId?: string;
 }
 
+/**
+ * Another item failed first and the node stops: this item ends quietly, so that the routing engine
+ * (which reports the first rejected item and stamps that item's index on the error) reports the
+ * item that really failed.
+ */
+class StoppedByOtherItem extends Error {}
+
 function toNodeError(job: Job, error: unknown): NodeError {
 	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
-	if (error instanceof CancelledError) {
-		return job.run.failure ?? cancelledError(job.ctx.getNode(), job);
-	}
+	if (error instanceof CancelledError) return cancelledError(job.ctx.getNode(), job);
 	return new NodeOperationError(job.ctx.getNode(), error as Error, { itemIndex: job.itemIndex });
 }
 
 async function runItem(
 	ctx: IExecutePaginationFunctions,
 	requestData: RequestData,
-	work: (job: Job, check: ReturnType<typeof preflight>) => Promise<INodeExecutionData[]>,
+	work: (job: Job, check: ItemCheck & { ok: true }) => Promise<INodeExecutionData[]>,
 ): Promise<INodeExecutionData[]> {
 	const itemIndex = ctx.getItemIndex();
 	const continueOnFail = ctx.continueOnFail();
@@ -64,18 +70,25 @@ async function runItem(
 	};
 	try {
 		const check = preflight(ctx, run, continueOnFail);
-		if (run.failure && !continueOnFail) throw run.failure;
+		if (!check || (run.failure && !continueOnFail)) throw new StoppedByOtherItem();
 		const credentials = await ctx.getCredentials<{ apiKey?: string }>(CREDENTIAL_TYPE);
 		job.apiKey = String(credentials.apiKey ?? '');
 		return await work(job, check);
 	} catch (error) {
+		// Another item failed first (or is invalid) and the node stops: end quietly.
+		if (error instanceof StoppedByOtherItem) return [];
+		if (error instanceof CancelledError && run.failure) return [];
 		const nodeError = redact(toNodeError(job, error), job.apiKey);
 		if (continueOnFail) {
 			return [
 				errorItem(nodeError, itemIndex, job.predictionId ? { predictionId: job.predictionId } : {}),
 			];
 		}
+		if (run.failure) return [];
 		throw failRun(run, nodeError);
+	} finally {
+		// Whichever item settles last completes the list of predictions the error names.
+		if (run.failure) describeFailure(run);
 	}
 }
 

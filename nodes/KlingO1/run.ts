@@ -61,41 +61,38 @@ export function invalidItemError(
 }
 
 /**
- * This item's checked parameters, or the error to stop with: its own problem, or (when the node
- * stops on errors) the first other item's, so that no item creates anything.
+ * This item's checked parameters. Throws its own problem; when the node stops on errors and
+ * another item is invalid, returns undefined: this item must not create anything either.
  */
 export function preflight(ctx: IExecuteSingleFunctions, run: RunState, continueOnFail: boolean) {
 	const itemIndex = ctx.getItemIndex();
 	const own = run.checks[itemIndex] ?? checkItem(ctx, itemIndex);
 	if (!own.ok) throw invalidItemError(ctx, itemIndex, own.problems);
-	if (!continueOnFail) {
-		const firstBad = run.checks.findIndex((check) => !check.ok);
-		const bad = run.checks[firstBad];
-		if (bad && !bad.ok) throw invalidItemError(ctx, firstBad, bad.problems);
-	}
+	if (!continueOnFail && run.checks.some((check) => !check.ok)) return undefined;
 	return own;
 }
 
-/**
- * Records the run's first failure and stops the other items; returns the error every failing item
- * throws, so n8n reports that one whichever item it looks at first.
- */
+/** Records the run's first failure and stops the other items' waiting and queueing. */
 export function failRun(run: RunState, error: NodeError): NodeError {
 	if (!run.failure) {
 		run.failure = error;
 		run.failureDescription = error.description ?? undefined;
 		run.abort.abort();
 	}
-	if (run.created.length) {
-		const list = run.created
-			.map(({ predictionId, itemIndex }) => `${predictionId} (item ${itemIndex})`)
-			.join(', ');
-		run.failure.description = [
-			run.failureDescription,
-			`Predictions already created in this run, which you can resume with Get Prediction: ${list}.`,
-		]
-			.filter(Boolean)
-			.join(' ');
-	}
+	describeFailure(run);
 	return run.failure;
+}
+
+/** Adds the predictions created in this run to the error, so the user can resume them. */
+export function describeFailure(run: RunState) {
+	if (!run.failure || run.created.length === 0) return;
+	const list = run.created
+		.map(({ predictionId, itemIndex }) => `${predictionId} (item ${itemIndex})`)
+		.join(', ');
+	run.failure.description = [
+		run.failureDescription,
+		`Predictions already created in this run, which you can resume with Get Prediction: ${list}.`,
+	]
+		.filter(Boolean)
+		.join(' ');
 }
