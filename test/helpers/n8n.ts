@@ -178,3 +178,12 @@ export async function runNode(options: RunOptions): Promise<INodeExecutionData[]
 	const result = await new RoutingNode(context, nodeType).runNode();
 	return result?.[0] ?? [];
 }
+
+/** Resolves a credential expression (`={{$credentials.…}}`) with n8n's expression engine. */
+export function resolveWithCredentials(value: string, credentials: ICredentialDataDecryptedObject) {
+	const workflow = new Workflow({ nodes: [], connections: {}, active: false, nodeTypes });
+	const node = { name: 'Credential test', parameters: {} } as INode;
+	return workflow.expression.getSimpleParameterValue(node, value, 'internal', {
+		$credentials: credentials,
+	});
+}
