@@ -8,6 +8,7 @@ module.exports = {
 	globalSetup: '<rootDir>/test/setup/globalSetup.js',
 	setupFiles: ['<rootDir>/test/setup/env.js'],
 	testTimeout: 30000,
+	reporters: ['default', '<rootDir>/test/setup/summary-reporter.js'],
 	transform: {
 		'^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: { warnOnly: false } }],
 	},

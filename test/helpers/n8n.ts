@@ -16,7 +16,6 @@ import type {
 import { createRunExecutionData, ICredentialsHelper, Workflow } from 'n8n-workflow';
 
 import { EachlabsApi } from '../../credentials/EachlabsApi.credentials';
-import { KlingO1 } from '../../nodes/KlingO1/KlingO1.node';
 
 /*
  * Runs the Kling O1 node the way n8n does: a Workflow with the node, n8n-core's ExecuteContext and
@@ -113,15 +112,32 @@ export interface RunOptions {
 	signal?: AbortSignal;
 	/** Several runs of the node in one execution share nothing but the process. */
 	runIndex?: number;
+	/** The node to run; the TypeScript source by default, the built one for the demo. */
+	nodeType?: INodeType;
 }
 
-export const nodeType: INodeType = new KlingO1();
+let sourceNode: INodeType | undefined;
 
-const nodeTypes: INodeTypes = {
-	getByName: () => nodeType,
-	getByNameAndVersion: () => nodeType,
-	getKnownTypes: () => ({}),
-} as unknown as INodeTypes;
+/**
+ * The node from its TypeScript source, loaded on first use: under ts-node a plain import of
+ * `KlingO1.node` would find the codex file `KlingO1.node.json` first.
+ */
+export function sourceNodeType(): INodeType {
+	// eslint-disable-next-line @typescript-eslint/no-require-imports
+	const { KlingO1 } = require('../../nodes/KlingO1/KlingO1.node.ts') as {
+		KlingO1: new () => INodeType;
+	};
+	sourceNode ??= new KlingO1();
+	return sourceNode;
+}
+
+const nodeTypesOf = (type: INodeType): INodeTypes =>
+	({
+		getByName: () => type,
+		getByNameAndVersion: () => type,
+		getKnownTypes: () => ({}),
+	}) as unknown as INodeTypes;
+
 
 /** Runs the node once over `items` and returns its first output, or throws what n8n would show. */
 export async function runNode(options: RunOptions): Promise<INodeExecutionData[]> {
@@ -142,7 +158,7 @@ export async function runNode(options: RunOptions): Promise<INodeExecutionData[]
 		nodes: [node],
 		connections: {},
 		active: false,
-		nodeTypes,
+		nodeTypes: nodeTypesOf(options.nodeType ?? sourceNodeType()),
 		settings: { binaryMode: 'separate' },
 	});
 	const workflowNode = workflow.getNode(node.name)!;
@@ -175,13 +191,18 @@ export async function runNode(options: RunOptions): Promise<INodeExecutionData[]
 		[],
 		options.signal,
 	);
-	const result = await new RoutingNode(context, nodeType).runNode();
+	const result = await new RoutingNode(context, options.nodeType ?? sourceNodeType()).runNode();
 	return result?.[0] ?? [];
 }
 
 /** Resolves a credential expression (`={{$credentials.…}}`) with n8n's expression engine. */
 export function resolveWithCredentials(value: string, credentials: ICredentialDataDecryptedObject) {
-	const workflow = new Workflow({ nodes: [], connections: {}, active: false, nodeTypes });
+	const workflow = new Workflow({
+		nodes: [],
+		connections: {},
+		active: false,
+		nodeTypes: nodeTypesOf(sourceNodeType()),
+	});
 	const node = { name: 'Credential test', parameters: {} } as INode;
 	return workflow.expression.getSimpleParameterValue(node, value, 'internal', {
 		$credentials: credentials,
