@@ -65,50 +65,42 @@ async function downloadImage(
 	out: OutputContext,
 ): Promise<IBinaryData> {
 	const context = { itemIndex: out.itemIndex, predictionId: out.predictionId, imageIndex };
-	try {
-		return await retryUntil<IBinaryData>(
-			async () => {
-				let file;
-				try {
-					file = await fetchFile(ctx, url, out.signal);
-				} catch (error) {
-					if (error instanceof ConnectionFailure) return { retry: error.problem };
-					throw error;
-				}
-				if (file.statusCode < 200 || file.statusCode >= 300) {
-					file.body?.destroy?.();
-					if (file.statusCode === 429 || file.statusCode >= 500) {
-						return {
-							retry: `the image host answered HTTP ${file.statusCode}`,
-							waitMs: retryAfterMs(file.headers),
-						};
-					}
-					throw expiredImageError(ctx.getNode(), file.statusCode, context);
-				}
-				const format = imageFormat(file.headers['content-type'], url, out.requestedFormat);
-				const fileName = `kling-o1-${out.predictionId}-${imageIndex}.${format.ext}`;
-				try {
-					const binary = await ctx.helpers.prepareBinaryData(file.body, fileName, format.mimeType);
+	const result = await retryUntil<IBinaryData>(
+		async () => {
+			const file = await fetchFile(ctx, url, out.signal);
+			if (file instanceof ConnectionFailure) return { retry: file.problem };
+			if (file.statusCode < 200 || file.statusCode >= 300) {
+				(file.body as { destroy?: () => void } | undefined)?.destroy?.();
+				if (file.statusCode === 429 || file.statusCode >= 500) {
 					return {
-						done: { ...binary, fileName, fileExtension: format.ext, mimeType: format.mimeType },
+						retry: `the image host answered HTTP ${file.statusCode}`,
+						waitMs: retryAfterMs(file.headers),
 					};
-				} catch (error) {
-					// The stream broke half-way: the next attempt starts the file again.
-					return { retry: `the download broke off (${(error as Error).message})` };
 				}
-			},
-			{ deadline: out.deadline, signal: out.signal, minAttempts: 3 },
+				throw expiredImageError(ctx.getNode(), file.statusCode, context);
+			}
+			const format = imageFormat(file.headers['content-type'], url, out.requestedFormat);
+			const fileName = `kling-o1-${out.predictionId}-${imageIndex}.${format.ext}`;
+			try {
+				const binary = await ctx.helpers.prepareBinaryData(file.body, fileName, format.mimeType);
+				return {
+					done: { ...binary, fileName, fileExtension: format.ext, mimeType: format.mimeType },
+				};
+			} catch (error) {
+				// The stream broke half-way: the next attempt starts the file again.
+				return { retry: `the download broke off (${(error as Error).message})` };
+			}
+		},
+		{ deadline: out.deadline, signal: out.signal, minAttempts: 3 },
+	);
+	if (result instanceof RetriesExhausted) {
+		throw unreachableError(
+			ctx.getNode(),
+			`image ${imageIndex} of the prediction: ${result.problem}`,
+			context,
 		);
-	} catch (error) {
-		if (error instanceof RetriesExhausted) {
-			throw unreachableError(
-				ctx.getNode(),
-				`image ${imageIndex} of the prediction: ${error.problem}`,
-				context,
-			);
-		}
-		throw error;
 	}
+	return result;
 }
 
 /** The items a finished, successful prediction becomes. */

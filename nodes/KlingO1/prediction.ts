@@ -63,17 +63,14 @@ async function withApiRetries<T>(
 	limits: Limits,
 	predictionId?: string,
 ): Promise<T> {
-	try {
-		return await retryUntil(attempt, limits);
-	} catch (error) {
-		if (error instanceof RetriesExhausted) {
-			throw unreachableError(ctx.getNode(), error.problem, {
-				itemIndex: limits.itemIndex,
-				predictionId,
-			});
-		}
-		throw error;
+	const result = await retryUntil(attempt, limits);
+	if (result instanceof RetriesExhausted) {
+		throw unreachableError(ctx.getNode(), result.problem, {
+			itemIndex: limits.itemIndex,
+			predictionId,
+		});
 	}
+	return result;
 }
 
 export async function createPrediction(
@@ -86,17 +83,14 @@ export async function createPrediction(
 	return await withApiRetries(
 		ctx,
 		async () => {
-			let answer: ApiAnswer;
-			try {
-				answer = await sendToApi(ctx, requestData, { body, timeout: 60_000 }, limits.signal);
-			} catch (error) {
-				if (!(error instanceof ConnectionFailure)) throw error;
-				if (error.sent) {
+			const answer = await sendToApi(ctx, requestData, { body, timeout: 60_000 }, limits.signal);
+			if (answer instanceof ConnectionFailure) {
+				if (answer.sent) {
 					warnings.push(
-						`At ${new Date().toISOString()} the connection to Eachlabs failed after the create request was sent (${error.problem}); the node sent it again, so a duplicate prediction may have been charged.`,
+						`At ${new Date().toISOString()} the connection to Eachlabs failed after the create request was sent (${answer.problem}); the node sent it again, so a duplicate prediction may have been charged.`,
 					);
 				}
-				return { retry: `Eachlabs could not be reached: ${error.problem}` };
+				return { retry: `Eachlabs could not be reached: ${answer.problem}` };
 			}
 			if (answer.statusCode < 200 || answer.statusCode >= 300) {
 				return transientOrThrow(ctx, answer, limits);
@@ -125,24 +119,19 @@ export async function fetchPrediction(
 	return await withApiRetries(
 		ctx,
 		async () => {
-			let answer: ApiAnswer;
-			try {
-				answer = await sendToApi(
-					ctx,
-					requestData,
-					{
-						method: 'GET',
-						url: `/v1/prediction/${encodeURIComponent(predictionId)}`,
-						body: undefined,
-						timeout: 30_000,
-					},
-					limits.signal,
-				);
-			} catch (error) {
-				if (error instanceof ConnectionFailure) {
-					return { retry: `Eachlabs could not be reached: ${error.problem}` };
-				}
-				throw error;
+			const answer = await sendToApi(
+				ctx,
+				requestData,
+				{
+					method: 'GET',
+					url: `/v1/prediction/${encodeURIComponent(predictionId)}`,
+					body: undefined,
+					timeout: 30_000,
+				},
+				limits.signal,
+			);
+			if (answer instanceof ConnectionFailure) {
+				return { retry: `Eachlabs could not be reached: ${answer.problem}` };
 			}
 			if (answer.statusCode < 200 || answer.statusCode >= 300) {
 				return transientOrThrow(ctx, answer, limits, predictionId);

@@ -1,5 +1,3 @@
-import type { Readable } from 'stream';
-
 import type {
 	DeclarativeRestApiSettings,
 	IExecutePaginationFunctions,
@@ -25,16 +23,19 @@ export interface ApiAnswer {
 	body: unknown;
 }
 
-/** A request that got no HTTP answer. `sent` is false only when it surely never left. */
-export class ConnectionFailure extends Error {
+/**
+ * A request that got no HTTP answer, returned (not thrown) so that callers decide on retries.
+ * `sent` is false only when the request surely never left.
+ */
+export class ConnectionFailure {
 	constructor(
 		readonly problem: string,
 		readonly sent: boolean,
-	) {
-		super(problem);
-		this.name = 'ConnectionFailure';
-	}
+	) {}
 }
+
+/** A stored file's bytes, as n8n's binary helpers take them (a stream here). */
+type FileBody = Parameters<IExecuteSingleFunctions['helpers']['prepareBinaryData']>[0];
 
 const NOT_SENT_CODES = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'];
 
@@ -60,10 +61,16 @@ function errorCode(error: unknown): string | undefined {
 	return undefined;
 }
 
-/** Turns a thrown request error into a ConnectionFailure, keeping nothing of the request. */
-export function toConnectionFailure(error: unknown, signal?: AbortSignal): Error {
+/**
+ * Turns a request error into a ConnectionFailure, keeping nothing of the request (its config holds
+ * the API key). Throws CancelledError when the request was aborted because the user stopped.
+ */
+function toConnectionFailure(error: unknown, signal?: AbortSignal): ConnectionFailure {
 	const code = errorCode(error);
-	if (signal?.aborted || code === 'ERR_CANCELED') return new CancelledError();
+	if (signal?.aborted || code === 'ERR_CANCELED') {
+		const cancelled = new CancelledError();
+		throw cancelled;
+	}
 	const text = code
 		? (problemByCode[code] ?? `network error ${code}`)
 		: /socket hang up/i.test(String((error as Error)?.message))
@@ -98,7 +105,7 @@ export async function sendToApi(
 	requestData: DeclarativeRestApiSettings.ResultOptions,
 	options: Partial<IHttpRequestOptions>,
 	signal?: AbortSignal,
-): Promise<ApiAnswer> {
+): Promise<ApiAnswer | ConnectionFailure> {
 	if (signal?.aborted) throw new CancelledError();
 	const request = {
 		...requestData,
@@ -116,7 +123,7 @@ export async function sendToApi(
 	try {
 		items = await ctx.makeRoutingRequest(request);
 	} catch (error) {
-		throw toConnectionFailure(error, signal);
+		return toConnectionFailure(error, signal);
 	}
 	const answer = items[0]?.json as unknown as ApiAnswer;
 	return { statusCode: answer.statusCode, headers: answer.headers ?? {}, body: answer.body };
@@ -127,7 +134,9 @@ export async function fetchFile(
 	ctx: IExecuteSingleFunctions,
 	url: string,
 	signal: AbortSignal,
-): Promise<{ statusCode: number; headers: Record<string, unknown>; body: Readable }> {
+): Promise<
+	{ statusCode: number; headers: Record<string, unknown>; body: FileBody } | ConnectionFailure
+> {
 	try {
 		const response = (await ctx.helpers.httpRequest({
 			method: 'GET',
@@ -141,10 +150,10 @@ export async function fetchFile(
 		return {
 			statusCode: response.statusCode,
 			headers: response.headers as Record<string, unknown>,
-			body: response.body as Readable,
+			body: response.body as FileBody,
 		};
 	} catch (error) {
-		throw toConnectionFailure(error, signal);
+		return toConnectionFailure(error, signal);
 	}
 }
 
@@ -159,21 +168,20 @@ export type Attempt<T> =
 			free?: boolean;
 	  };
 
-export class RetriesExhausted extends Error {
-	constructor(readonly problem: string) {
-		super(problem);
-		this.name = 'RetriesExhausted';
-	}
+/** What the last attempt reported when no retry succeeded in time. */
+export class RetriesExhausted {
+	constructor(readonly problem: string) {}
 }
 
 /**
- * Runs `attempt` until it is done, throws, or a retry would end after `deadline` or exceed the
- * attempt budget. Waits are exponential with jitter unless the server named one.
+ * Runs `attempt` until it is done or throws, or gives up (returns RetriesExhausted) when a retry
+ * would end after `deadline` or exceed the attempt budget. Waits are exponential with jitter
+ * unless the server named one.
  */
 export async function retryUntil<T>(
 	attempt: () => Promise<Attempt<T>>,
 	limits: { deadline: number; signal: AbortSignal; minAttempts?: number },
-): Promise<T> {
+): Promise<T | RetriesExhausted> {
 	let counted = 0;
 	for (let round = 0; ; round++) {
 		const outcome = await attempt();
@@ -181,7 +189,7 @@ export async function retryUntil<T>(
 		if (!outcome.free) counted++;
 		const wait = outcome.waitMs ?? backoffDelay(Math.min(round, 10));
 		const outOfTime = Date.now() + wait > limits.deadline && counted >= (limits.minAttempts ?? 1);
-		if (outOfTime || counted >= retryPolicy.maxAttempts) throw new RetriesExhausted(outcome.retry);
+		if (outOfTime || counted >= retryPolicy.maxAttempts) return new RetriesExhausted(outcome.retry);
 		await pause(wait, limits.signal);
 	}
 }
