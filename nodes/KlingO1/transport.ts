@@ -188,7 +188,8 @@ export async function retryUntil<T>(
 		if ('done' in outcome) return outcome.done;
 		if (!outcome.free) counted++;
 		const wait = outcome.waitMs ?? backoffDelay(Math.min(round, 10));
-		const outOfTime = Date.now() + wait > limits.deadline && counted >= (limits.minAttempts ?? 1);
+		// `minAttempts` lets a download that starts late still try a few times.
+		const outOfTime = Date.now() + wait > limits.deadline && round + 1 >= (limits.minAttempts ?? 1);
 		if (outOfTime || counted >= retryPolicy.maxAttempts) return new RetriesExhausted(outcome.retry);
 		await pause(wait, limits.signal);
 	}
