@@ -42,11 +42,70 @@ function layout(dir) {
 	};
 }
 
-function run(cmd, args, opts) {
-	const r = spawnSync(cmd, args, { stdio: 'inherit', ...opts });
-	if (r.error) throw r.error;
-	if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status}`);
-	return r;
+/** Runs a step of the install with its (very chatty) output appended to logFile. */
+function run(cmd, args, opts, logFile) {
+	fs.appendFileSync(logFile, `\n$ ${cmd} ${args.join(' ')}\n`);
+	const fd = fs.openSync(logFile, 'a');
+	try {
+		const r = spawnSync(cmd, args, { stdio: ['ignore', fd, fd], ...opts });
+		if (r.error) throw r.error;
+		if (r.status !== 0) {
+			const tail = fs.readFileSync(logFile, 'utf8').split('\n').slice(-25).join('\n');
+			throw new Error(
+				`${cmd} ${args.join(' ')} exited with ${r.status} (log: ${logFile})\n${tail}`,
+			);
+		}
+		return r;
+	} finally {
+		fs.closeSync(fd);
+	}
+}
+
+function sleepMs(ms) {
+	Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function pidAlive(pid) {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (e) {
+		return e.code === 'EPERM';
+	}
+}
+
+/**
+ * One installer at a time per cache folder (parallel runs share the cache): an exclusive lock
+ * file holding our pid; a lock whose process is gone is taken over.
+ */
+function withLock(lockFile, log, fn) {
+	fs.mkdirSync(path.dirname(lockFile), { recursive: true });
+	let waitingSince = 0;
+	for (;;) {
+		try {
+			fs.writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+			break;
+		} catch (e) {
+			if (e.code !== 'EEXIST') throw e;
+			const holder = Number(fs.readFileSync(lockFile, 'utf8')) || 0;
+			if (!holder || !pidAlive(holder)) {
+				fs.rmSync(lockFile, { force: true });
+				continue;
+			}
+			if (!waitingSince) {
+				waitingSince = Date.now();
+				log(`[ensureN8n] another run (pid ${holder}) is installing n8n; waiting`);
+			}
+			if (Date.now() - waitingSince > 30 * 60_000)
+				throw new Error(`gave up waiting for ${lockFile}`);
+			sleepMs(2000);
+		}
+	}
+	try {
+		return fn();
+	} finally {
+		fs.rmSync(lockFile, { force: true });
+	}
 }
 
 function capture(cmd, args, opts) {
@@ -59,9 +118,8 @@ function capture(cmd, args, opts) {
 function node24Env(l, base = process.env) {
 	const env = { ...base };
 	env.PATH = `${path.dirname(l.nodeBin)}${path.delimiter}${base.PATH || ''}`;
+	// node-gyp builds against these headers; overrides a user .npmrc's nodedir (e.g. Node 20's /usr).
 	env.npm_config_nodedir = l.nodePkgDir;
-	// /root/.npmrc may say nodedir=/usr (Node 20 headers): override for node-gyp.
-	env.npm_config_node_gyp_nodedir = l.nodePkgDir;
 	return env;
 }
 
@@ -96,7 +154,8 @@ function verify(l) {
 	} catch {
 		throw new Error(`native probe failed: ${p.stdout}${p.stderr}`);
 	}
-	for (const m of NATIVE) if (res[m] !== 'ok') throw new Error(`native module ${m} does not load: ${res[m]}`);
+	for (const m of NATIVE)
+		if (res[m] !== 'ok') throw new Error(`native module ${m} does not load: ${res[m]}`);
 	const nv = capture(l.nodeBin, [l.n8nBin, '--version'], { env: node24Env(l) });
 	if (nv.status !== 0 || !nv.stdout.includes(N8N_VERSION)) {
 		throw new Error(`n8n --version failed: ${nv.stdout}${nv.stderr}`);
@@ -112,37 +171,81 @@ function ensureN8n({ log = console.log } = {}) {
 	const t0 = Date.now();
 	const dir = path.join(cacheRoot(), `n8n-${N8N_VERSION}`);
 	const l = layout(dir);
-	let cached = false;
-	if (fs.existsSync(l.marker)) {
+	const isUsable = () => {
+		if (!fs.existsSync(l.marker)) return false;
 		try {
 			verify(l);
-			cached = true;
+			return true;
 		} catch (e) {
 			log(`[ensureN8n] cached install at ${dir} failed verification (${e.message}); reinstalling`);
+			return false;
 		}
-	}
+	};
+	let cached = isUsable();
 	if (!cached) {
-		log(`[ensureN8n] installing n8n@${N8N_VERSION} + ${NODE_PKG} into ${dir} (several minutes, ~3 GB)`);
-		fs.rmSync(dir, { recursive: true, force: true });
-		fs.mkdirSync(dir, { recursive: true });
-		fs.writeFileSync(
-			path.join(dir, 'package.json'),
-			JSON.stringify({ name: 'n8n-e2e-cache', private: true, version: '0.0.0' }, null, 2),
-		);
-		// Isolated from any project .npmrc (cwd is the cache dir); no lockfile churn elsewhere.
-		const npmEnv = { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
-		run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', `n8n@${N8N_VERSION}`, NODE_PKG], { cwd: dir, env: npmEnv });
-		if (!fs.existsSync(l.nodeBin)) throw new Error(`${NODE_PKG} did not provide ${l.nodeBin}`);
-		log(`[ensureN8n] npm install done after ${((Date.now() - t0) / 1000).toFixed(0)} s; rebuilding ${NATIVE.join(', ')} against Node 24`);
-		run('npm', ['rebuild', '--foreground-scripts', ...NATIVE], {
-			cwd: dir,
-			env: { ...node24Env(l, npmEnv), npm_config_ignore_scripts: 'false', JOBS: String(os.cpus().length) },
+		cached = withLock(`${dir}.lock`, log, () => {
+			// Another run may have finished the install while we waited for the lock.
+			if (isUsable()) return true;
+			const logFile = `${dir}.install.log`;
+			fs.writeFileSync(logFile, `install started ${new Date().toISOString()}\n`);
+			log(
+				`[ensureN8n] installing n8n@${N8N_VERSION} + ${NODE_PKG} into ${dir} (several minutes, ~3 GB; log: ${logFile})`,
+			);
+			// No marker until the end: an interrupted install is thrown away and redone next time.
+			fs.rmSync(dir, { recursive: true, force: true });
+			fs.mkdirSync(dir, { recursive: true });
+			fs.writeFileSync(
+				path.join(dir, 'package.json'),
+				JSON.stringify({ name: 'n8n-e2e-cache', private: true, version: '0.0.0' }, null, 2),
+			);
+			// cwd is the cache folder, so no project .npmrc applies; scripts are skipped because some
+			// optional native deps of n8n try to download prebuilt binaries at install time.
+			const npmEnv = {
+				...process.env,
+				npm_config_update_notifier: 'false',
+				npm_config_fund: 'false',
+				npm_config_audit: 'false',
+			};
+			run(
+				'npm',
+				['install', '--ignore-scripts', '--no-audit', '--no-fund', `n8n@${N8N_VERSION}`, NODE_PKG],
+				{ cwd: dir, env: npmEnv },
+				logFile,
+			);
+			if (!fs.existsSync(l.nodeBin)) throw new Error(`${NODE_PKG} did not provide ${l.nodeBin}`);
+			log(
+				`[ensureN8n] npm install done after ${((Date.now() - t0) / 1000).toFixed(0)} s; building ${NATIVE.join(', ')} against Node 24's headers`,
+			);
+			// sqlite3's prebuild download fails offline and falls back to node-gyp, as wanted.
+			run(
+				'npm',
+				['rebuild', '--foreground-scripts', ...NATIVE],
+				{
+					cwd: dir,
+					env: {
+						...node24Env(l, npmEnv),
+						npm_config_ignore_scripts: 'false',
+						JOBS: String(os.cpus().length),
+					},
+				},
+				logFile,
+			);
+			const info = verify(l);
+			fs.writeFileSync(
+				l.marker,
+				JSON.stringify(
+					{ ...info, installedAt: new Date().toISOString(), seconds: (Date.now() - t0) / 1000 },
+					null,
+					2,
+				),
+			);
+			return false;
 		});
-		const info = verify(l);
-		fs.writeFileSync(l.marker, JSON.stringify({ ...info, installedAt: new Date().toISOString(), seconds: (Date.now() - t0) / 1000 }, null, 2));
 	}
 	const seconds = (Date.now() - t0) / 1000;
-	log(`[ensureN8n] n8n@${N8N_VERSION} ${cached ? 'cached' : 'installed'} at ${dir} (${seconds.toFixed(1)} s)`);
+	log(
+		`[ensureN8n] n8n@${N8N_VERSION} ${cached ? 'cached' : 'installed'} at ${dir} (${seconds.toFixed(1)} s)`,
+	);
 	return { ...l, cached, seconds, env: (base) => node24Env(l, base) };
 }
 
