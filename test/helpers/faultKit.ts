@@ -1,0 +1,154 @@
+// Shared pieces of the fault, limit and soak tests: node parameters, many items, a fake per test,
+// fast retries, and the checks every one of those tests repeats (no key anywhere, error items).
+import type { INodeExecutionData, INodeParameters } from 'n8n-workflow';
+
+import { retryPolicy } from '../../nodes/KlingO1/retry';
+import { startFakeEachlabs, type FakeEachlabs, type FakeEachlabsOptions } from '../fake-eachlabs';
+import { runNode, type RunOptions } from './n8n';
+
+export const API_KEY = 'test-key';
+export const IMAGE_URL = 'https://example.com/a.png';
+
+/** The Edit Image parameters of the brief, with `options` merged rather than replaced. */
+export function editParams(
+	overrides: Partial<INodeParameters> & { options?: Record<string, unknown> } = {},
+): INodeParameters {
+	const { options, ...rest } = overrides;
+	return {
+		operation: 'editImage',
+		prompt: 'Put @Image1 on a table',
+		images: { image: [{ url: IMAGE_URL }] },
+		numImages: 1,
+		waitForCompletion: true,
+		...rest,
+		options: { pollIntervalSeconds: 0.1, timeoutSeconds: 30, ...(options ?? {}) },
+	} as INodeParameters;
+}
+
+/** A prompt expression whose text depends on the item: `marks[i]` is appended to item i. */
+export function promptByItem(marks: Record<number, string>): string {
+	return `={{ "Put @Image1 on table " + $json.i + ({${Object.entries(marks)
+		.map(([i, mark]) => `${i}: ${JSON.stringify(' ' + mark)}`)
+		.join(', ')}}[$json.i] || "") }}`;
+}
+
+export const manyItems = (n: number): INodeExecutionData[] =>
+	Array.from({ length: n }, (_, i) => ({ json: { i } }));
+
+/** Starts fakes for the current test and closes them all in afterEach. */
+export function fakeLifecycle() {
+	const open: FakeEachlabs[] = [];
+	afterEach(async () => {
+		await Promise.all(open.splice(0).map((fake) => fake.close()));
+	});
+	return async (options?: FakeEachlabsOptions) => {
+		const fake = await startFakeEachlabs(options);
+		open.push(fake);
+		return fake;
+	};
+}
+
+/** Shrinks the retry delays for the whole file and restores them afterwards. */
+export function fastRetries(patch: Partial<typeof retryPolicy> = {}) {
+	const saved = { ...retryPolicy };
+	beforeAll(() => {
+		Object.assign(retryPolicy, { baseDelayMs: 20, maxDelayMs: 200, ...patch });
+	});
+	afterAll(() => {
+		Object.assign(retryPolicy, saved);
+	});
+}
+
+export function credentialsFor(fake: FakeEachlabs, apiKey = API_KEY) {
+	return { apiKey, baseUrl: fake.apiUrl };
+}
+
+export function run(
+	fake: FakeEachlabs,
+	options: Omit<RunOptions, 'credentials'> & { apiKey?: string },
+) {
+	const { apiKey, ...rest } = options;
+	return runNode({ credentials: credentialsFor(fake, apiKey), ...rest });
+}
+
+/** The rejection of `promise`, failing the test when it resolves. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<any> {
+	try {
+		await promise;
+	} catch (error) {
+		return error;
+	}
+	throw new Error('expected the node to fail, but it succeeded');
+}
+
+/**
+ * Everything of a value as text, own non-enumerable properties included (an Error's message,
+ * description, stack, cause), cycles cut: what a key scan must look through.
+ */
+export function deepText(value: unknown): string {
+	const seen = new WeakSet<object>();
+	const walk = (current: unknown, depth: number): unknown => {
+		if (current === null || typeof current !== 'object') {
+			return typeof current === 'bigint' ? String(current) : current;
+		}
+		if (Buffer.isBuffer(current)) return `<buffer ${current.length}>`;
+		if (seen.has(current) || depth > 12) return '[seen]';
+		seen.add(current);
+		if (Array.isArray(current)) return current.map((entry) => walk(entry, depth + 1));
+		const out: Record<string, unknown> = {};
+		for (const key of Object.getOwnPropertyNames(current)) {
+			let entry: unknown;
+			try {
+				entry = (current as Record<string, unknown>)[key];
+			} catch {
+				continue;
+			}
+			if (typeof entry === 'function') continue;
+			out[key] = walk(entry, depth + 1);
+		}
+		return out;
+	};
+	return JSON.stringify(walk(value, 0)) ?? '';
+}
+
+/** Asserts the API key is nowhere in what the node gave back, and never went to the files host. */
+export function expectNoKeyLeak(fake: FakeEachlabs, key: string, ...values: unknown[]) {
+	for (const value of values) {
+		expect(JSON.stringify(value) ?? '').not.toContain(key);
+		expect(deepText(value)).not.toContain(key);
+	}
+	for (const request of fake.requests.filter((r) => r.host === 'files')) {
+		expect(request.headers['x-api-key']).toBeUndefined();
+		expect(request.headers.authorization).toBeUndefined();
+		expect(JSON.stringify(request.headers)).not.toContain(key);
+		expect(request.path).not.toContain(key);
+	}
+}
+
+/** Items are one per image by default; the prediction ids behind them, in item order. */
+export const predictionIdsOf = (items: INodeExecutionData[]) =>
+	items.map((item) => item.json.predictionId as string);
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `condition` every 10 ms until it is true or `ms` pass. */
+export async function until(condition: () => boolean, ms = 10_000): Promise<void> {
+	const end = Date.now() + ms;
+	while (!condition()) {
+		if (Date.now() > end) throw new Error('condition not met in time');
+		await sleep(10);
+	}
+}
+
+export const createRequests = (fake: FakeEachlabs) =>
+	fake.requests.filter(
+		(r) => r.host === 'api' && r.method === 'POST' && /^\/v1\/prediction\/?$/.test(r.path),
+	);
+
+export const pollRequests = (fake: FakeEachlabs) =>
+	fake.requests.filter(
+		(r) => r.host === 'api' && r.method === 'GET' && /^\/v1\/prediction\/[^/]+/.test(r.path),
+	);
+
+export const downloadRequests = (fake: FakeEachlabs) =>
+	fake.requests.filter((r) => r.host === 'files' && r.path.startsWith('/outputs/'));
