@@ -16,6 +16,8 @@ import { checkItem } from './parameters';
 
 export interface RunState {
 	checks: ItemCheck[];
+	/** Items that have begun in this run: seeing one again means n8n runs the node anew. */
+	started: Set<number>;
 	abort: AbortController;
 	failure?: NodeError;
 	failureDescription?: string;
@@ -29,14 +31,20 @@ function itemCount(ctx: IExecuteSingleFunctions): number {
 	return Math.max(main?.length ?? 0, ctx.getItemIndex() + 1, 1);
 }
 
+/**
+ * The state of the run this item belongs to. n8n reuses the execute-data object when it runs the
+ * node again ("Retry On Fail"), so an item index that has already begun starts a fresh run.
+ */
 export function runStateOf(ctx: IExecuteSingleFunctions): RunState {
 	const key = ctx.getExecuteData() as object;
+	const itemIndex = ctx.getItemIndex();
 	let run = runs.get(key);
-	if (!run) {
+	if (!run || run.started.has(itemIndex)) {
 		const checks = Array.from({ length: itemCount(ctx) }, (_, index) => checkItem(ctx, index));
-		run = { checks, abort: new AbortController(), created: [] };
+		run = { checks, started: new Set(), abort: new AbortController(), created: [] };
 		runs.set(key, run);
 	}
+	run.started.add(itemIndex);
 	return run;
 }
 

@@ -114,6 +114,11 @@ export interface RunOptions {
 	runIndex?: number;
 	/** The node to run; the TypeScript source by default, the built one for the demo. */
 	nodeType?: INodeType;
+	/**
+	 * Runs the node this many times in the same context, as n8n's "Retry On Fail" does, and
+	 * returns the last outcome.
+	 */
+	tries?: number;
 }
 
 let sourceNode: INodeType | undefined;
@@ -137,7 +142,6 @@ const nodeTypesOf = (type: INodeType): INodeTypes =>
 		getByNameAndVersion: () => type,
 		getKnownTypes: () => ({}),
 	}) as unknown as INodeTypes;
-
 
 /** Runs the node once over `items` and returns its first output, or throws what n8n would show. */
 export async function runNode(options: RunOptions): Promise<INodeExecutionData[]> {
@@ -191,7 +195,11 @@ export async function runNode(options: RunOptions): Promise<INodeExecutionData[]
 		[],
 		options.signal,
 	);
-	const result = await new RoutingNode(context, options.nodeType ?? sourceNodeType()).runNode();
+	const routing = new RoutingNode(context, options.nodeType ?? sourceNodeType());
+	for (let attempt = 1; attempt < (options.tries ?? 1); attempt++) {
+		await routing.runNode().catch(() => undefined);
+	}
+	const result = await routing.runNode();
 	return result?.[0] ?? [];
 }
 

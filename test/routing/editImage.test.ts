@@ -219,3 +219,18 @@ describe('the API key', () => {
 		}
 	});
 });
+
+describe('retry on fail', () => {
+	test('a second run of the node in the same execution starts afresh', async () => {
+		fake.failNext('create', '401');
+		const items = await runNode({
+			parameters: editImage({}),
+			credentials: { apiKey: API_KEY, baseUrl: fake.apiUrl },
+			tries: 2,
+		});
+		expect(items).toHaveLength(1);
+		expect(items[0].json.status).toBe('success');
+		expect(fake.stats().createRequests).toBe(2);
+		expect(fake.stats().creates).toBe(1);
+	});
+});
