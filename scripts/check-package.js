@@ -19,6 +19,7 @@ const files = packed.files.map((file) => file.path);
 const allowed = (file) =>
 	file.startsWith('dist/') || ['README.md', 'LICENSE', 'package.json'].includes(file);
 for (const file of files.filter((file) => !allowed(file))) problems.push(`unexpected file in the package: ${file}`);
+for (const file of files.filter((file) => /\.tsbuildinfo$/.test(file))) problems.push(`build cache in the package: ${file}`);
 for (const needed of ['README.md', 'LICENSE', 'package.json']) {
 	if (!files.includes(needed)) problems.push(`${needed} is missing from the package`);
 }

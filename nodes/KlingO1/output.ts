@@ -9,7 +9,13 @@ import { PRICE_PER_IMAGE_USD } from './constants';
 import { expiredImageError, unexpectedAnswerError, unreachableError } from './errors';
 import { retryAfterMs } from './retry';
 import type { NodeOptions, PredictionAnswer } from './schemas';
-import { ConnectionFailure, fetchFile, RetriesExhausted, retryUntil } from './transport';
+import {
+	ConnectionFailure,
+	fetchFile,
+	requestTimeout,
+	RetriesExhausted,
+	retryUntil,
+} from './transport';
 
 /*
  * Output items: one per image (default) or one per prediction, binary data streamed from the
@@ -67,7 +73,12 @@ async function downloadImage(
 	const context = { itemIndex: out.itemIndex, predictionId: out.predictionId, imageIndex };
 	const result = await retryUntil<IBinaryData>(
 		async () => {
-			const file = await fetchFile(ctx, url, out.signal);
+			const file = await fetchFile(
+				ctx,
+				url,
+				out.signal,
+				requestTimeout(120_000, out.deadline + 60_000),
+			);
 			if (file instanceof ConnectionFailure) return { retry: file.problem };
 			if (file.statusCode < 200 || file.statusCode >= 300) {
 				(file.body as { destroy?: () => void } | undefined)?.destroy?.();

@@ -11,7 +11,13 @@ import { pause, retryAfterMs } from './retry';
 import type { PredictionAnswer } from './schemas';
 import { createAnswerSchema, predictionAnswerSchema, RUNNING_STATUSES } from './schemas';
 import type { ApiAnswer, Attempt } from './transport';
-import { ConnectionFailure, RetriesExhausted, retryUntil, sendToApi } from './transport';
+import {
+	ConnectionFailure,
+	requestTimeout,
+	RetriesExhausted,
+	retryUntil,
+	sendToApi,
+} from './transport';
 
 /*
  * Create and poll. The create rule (README, "Retries"): a 429, a 5xx or a refused connection
@@ -83,7 +89,12 @@ export async function createPrediction(
 	return await withApiRetries(
 		ctx,
 		async () => {
-			const answer = await sendToApi(ctx, requestData, { body, timeout: 60_000 }, limits.signal);
+			const answer = await sendToApi(
+				ctx,
+				requestData,
+				{ body, timeout: requestTimeout(60_000, limits.deadline) },
+				limits.signal,
+			);
 			if (answer instanceof ConnectionFailure) {
 				if (answer.sent) {
 					warnings.push(
@@ -126,7 +137,7 @@ export async function fetchPrediction(
 					method: 'GET',
 					url: `/v1/prediction/${encodeURIComponent(predictionId)}`,
 					body: undefined,
-					timeout: 30_000,
+					timeout: requestTimeout(30_000, limits.deadline),
 				},
 				limits.signal,
 			);

@@ -14,7 +14,15 @@ import { createPrediction, fetchPrediction, isRunning, waitForPrediction } from 
 import { CancelledError } from './retry';
 import type { ItemCheck } from './parameters';
 import type { RunState } from './run';
-import { describeFailure, failRun, preflight, runStateOf } from './run';
+import {
+	describeFailure,
+	enterRun,
+	failRun,
+	haltRun,
+	leaveRun,
+	preflight,
+	runStateOf,
+} from './run';
 import type { EditImageParameters, GetPredictionParameters, PredictionAnswer } from './schemas';
 import { createBodySchema, problemsOf, SUCCESS_STATUSES } from './schemas';
 
@@ -32,6 +40,7 @@ interface Job {
 	requestData: RequestData;
 	run: RunState;
 	itemIndex: number;
+	continueOnFail: boolean;
 	signal: AbortSignal;
 	apiKey: string;
 	/** Set as soon as a prediction exists, so an error item can name it. */
@@ -59,25 +68,26 @@ async function runItem(
 	const itemIndex = ctx.getItemIndex();
 	const continueOnFail = ctx.continueOnFail();
 	const run = runStateOf(ctx);
-	const cancel = ctx.getExecutionCancelSignal();
+	const controller = enterRun(ctx, run);
 	const job: Job = {
 		ctx,
 		requestData,
 		run,
 		itemIndex,
-		signal: cancel ? AbortSignal.any([cancel, run.abort.signal]) : run.abort.signal,
+		continueOnFail,
+		signal: controller.signal,
 		apiKey: '',
 	};
 	try {
 		const check = preflight(ctx, run, continueOnFail);
-		if (!check || (run.failure && !continueOnFail)) throw new StoppedByOtherItem();
+		if (!check || (run.halted && !continueOnFail)) throw new StoppedByOtherItem();
 		const credentials = await ctx.getCredentials<{ apiKey?: string }>(CREDENTIAL_TYPE);
 		job.apiKey = String(credentials.apiKey ?? '');
 		return await work(job, check);
 	} catch (error) {
 		// Another item failed first (or is invalid) and the node stops: end quietly.
 		if (error instanceof StoppedByOtherItem) return [];
-		if (error instanceof CancelledError && run.failure) return [];
+		if (error instanceof CancelledError && run.halted) return [];
 		const nodeError = redact(toNodeError(job, error), job.apiKey);
 		if (continueOnFail) {
 			return [
@@ -87,6 +97,7 @@ async function runItem(
 		if (run.failure) return [];
 		throw failRun(run, nodeError);
 	} finally {
+		leaveRun(run, controller);
 		// Whichever item settles last completes the list of predictions the error names.
 		if (run.failure) describeFailure(run);
 	}
@@ -113,6 +124,20 @@ function remember(job: Job, predictionId: string) {
 	job.run.created.push({ itemIndex: job.itemIndex, predictionId });
 }
 
+/** A prediction that ended in `error`, `failed` or `cancelled` fails the item. */
+function ensureSucceeded(job: Job, prediction: PredictionAnswer, predictionId: string) {
+	if (
+		isRunning(prediction) ||
+		(SUCCESS_STATUSES as readonly string[]).includes(prediction.status)
+	) {
+		return;
+	}
+	throw predictionFailedError(job.ctx.getNode(), prediction, {
+		itemIndex: job.itemIndex,
+		predictionId,
+	});
+}
+
 async function finish(
 	job: Job,
 	prediction: PredictionAnswer,
@@ -132,12 +157,7 @@ async function finish(
 			},
 		];
 	}
-	if (!(SUCCESS_STATUSES as readonly string[]).includes(prediction.status)) {
-		throw predictionFailedError(job.ctx.getNode(), prediction, {
-			itemIndex: job.itemIndex,
-			predictionId,
-		});
-	}
+	ensureSucceeded(job, prediction, predictionId);
 	return await successItems(job.ctx, prediction, {
 		itemIndex: job.itemIndex,
 		predictionId,
@@ -196,6 +216,7 @@ export async function runEditImage(
 			deadline: since + timeoutSeconds * 1000,
 			signal: job.signal,
 		};
+		let succeeded = false;
 		try {
 			created = await createPrediction(job.ctx, job.requestData, body, limits);
 			remember(job, created.predictionId);
@@ -205,7 +226,13 @@ export async function runEditImage(
 				timeoutSeconds,
 				pollIntervalSeconds,
 			});
+			ensureSucceeded(job, prediction, created.predictionId);
+			succeeded = true;
 		} finally {
+			// When the node stops on errors, halt the run BEFORE the slot is freed: otherwise the
+			// next queued item would take it and create one more paid prediction.
+			const stoppedByUser = job.ctx.getExecutionCancelSignal()?.aborted === true;
+			if (!succeeded && !job.continueOnFail && !stoppedByUser) haltRun(job.run);
 			release();
 		}
 		return await finish(job, prediction, created.predictionId, parameters, {

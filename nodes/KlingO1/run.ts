@@ -18,7 +18,11 @@ export interface RunState {
 	checks: ItemCheck[];
 	/** Items that have begun in this run: seeing one again means n8n runs the node anew. */
 	started: Set<number>;
-	abort: AbortController;
+	/** One per unfinished item: stopping the run aborts them all (one listener each, no more). */
+	controllers: Set<AbortController>;
+	/** Set the moment an item fails when the node stops on errors, before its slot is freed. */
+	halted: boolean;
+	stopListening?: () => void;
 	failure?: NodeError;
 	failureDescription?: string;
 	created: Array<{ itemIndex: number; predictionId: string }>;
@@ -41,7 +45,7 @@ export function runStateOf(ctx: IExecuteSingleFunctions): RunState {
 	let run = runs.get(key);
 	if (!run || run.started.has(itemIndex)) {
 		const checks = Array.from({ length: itemCount(ctx) }, (_, index) => checkItem(ctx, index));
-		run = { checks, started: new Set(), abort: new AbortController(), created: [] };
+		run = { checks, started: new Set(), controllers: new Set(), halted: false, created: [] };
 		runs.set(key, run);
 	}
 	run.started.add(itemIndex);
@@ -80,13 +84,48 @@ export function preflight(ctx: IExecuteSingleFunctions, run: RunState, continueO
 	return own;
 }
 
-/** Records the run's first failure and stops the other items' waiting and queueing. */
+function abortAll(run: RunState) {
+	for (const controller of run.controllers) controller.abort();
+}
+
+/**
+ * This item's abort signal: fired when the user stops the execution or when the run halts. The
+ * run listens once to n8n's cancel signal, and only while it has unfinished items.
+ */
+export function enterRun(ctx: IExecuteSingleFunctions, run: RunState): AbortController {
+	const controller = new AbortController();
+	run.controllers.add(controller);
+	const cancel = ctx.getExecutionCancelSignal();
+	if (run.halted || cancel?.aborted) controller.abort();
+	if (cancel && !run.stopListening) {
+		const onCancel = () => abortAll(run);
+		cancel.addEventListener('abort', onCancel, { once: true });
+		run.stopListening = () => cancel.removeEventListener('abort', onCancel);
+	}
+	return controller;
+}
+
+export function leaveRun(run: RunState, controller: AbortController) {
+	run.controllers.delete(controller);
+	if (run.controllers.size === 0) {
+		run.stopListening?.();
+		run.stopListening = undefined;
+	}
+}
+
+/** Stops every other item of the run from queueing, creating or waiting any further. */
+export function haltRun(run: RunState) {
+	run.halted = true;
+	abortAll(run);
+}
+
+/** Records the run's first failure and halts the run. */
 export function failRun(run: RunState, error: NodeError): NodeError {
 	if (!run.failure) {
 		run.failure = error;
 		run.failureDescription = error.description ?? undefined;
-		run.abort.abort();
 	}
+	haltRun(run);
 	describeFailure(run);
 	return run.failure;
 }

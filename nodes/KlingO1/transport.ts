@@ -1,4 +1,5 @@
 import type {
+	INode,
 	DeclarativeRestApiSettings,
 	IExecutePaginationFunctions,
 	IExecuteSingleFunctions,
@@ -6,6 +7,7 @@ import type {
 	IN8nHttpFullResponse,
 	INodeExecutionData,
 } from 'n8n-workflow';
+import { NodeOperationError, UserError } from 'n8n-workflow';
 
 import { backoffDelay, CancelledError, pause, retryPolicy } from './retry';
 
@@ -34,6 +36,13 @@ export class ConnectionFailure {
 	) {}
 }
 
+/**
+ * A request never outlives the item's deadline (a hanging server must not hold the item for the
+ * full request timeout), but always gets a second to answer.
+ */
+export const requestTimeout = (longest: number, deadline: number) =>
+	Math.max(1000, Math.min(longest, deadline - Date.now()));
+
 /** A stored file's bytes, as n8n's binary helpers take them (a stream here). */
 type FileBody = Parameters<IExecuteSingleFunctions['helpers']['prepareBinaryData']>[0];
 
@@ -52,6 +61,23 @@ const problemByCode: Record<string, string> = {
 	ERR_SOCKET_CONNECTION_TIMEOUT: 'the connection timed out',
 };
 
+const NON_RETRYABLE = Symbol.for('n8n.backend-network.non-retryable-error');
+
+/** An error n8n raised before sending (marked non-retryable or a UserError), with its texts. */
+function refusedByN8n(error: unknown): { message: string; description?: string } | undefined {
+	let current = error as (Error & { cause?: unknown; description?: string }) | undefined;
+	for (let depth = 0; current && depth < 4; depth++) {
+		if (
+			(current as unknown as Record<symbol, unknown>)[NON_RETRYABLE] === true ||
+			current instanceof UserError
+		) {
+			return { message: current.message, description: current.description };
+		}
+		current = current.cause as typeof current;
+	}
+	return undefined;
+}
+
 function errorCode(error: unknown): string | undefined {
 	let current = error as { code?: unknown; cause?: unknown } | undefined;
 	for (let depth = 0; current && depth < 4; depth++) {
@@ -65,11 +91,19 @@ function errorCode(error: unknown): string | undefined {
  * Turns a request error into a ConnectionFailure, keeping nothing of the request (its config holds
  * the API key). Throws CancelledError when the request was aborted because the user stopped.
  */
-function toConnectionFailure(error: unknown, signal?: AbortSignal): ConnectionFailure {
+function toConnectionFailure(node: INode, error: unknown, signal?: AbortSignal): ConnectionFailure {
 	const code = errorCode(error);
 	if (signal?.aborted || code === 'ERR_CANCELED') {
 		const cancelled = new CancelledError();
 		throw cancelled;
+	}
+	const refusal = refusedByN8n(error);
+	if (refusal) {
+		// n8n itself refused to send it (e.g. SSRF protection): retrying cannot help.
+		const blocked = new NodeOperationError(node, refusal.message, {
+			description: refusal.description,
+		});
+		throw blocked;
 	}
 	const text = code
 		? (problemByCode[code] ?? `network error ${code}`)
@@ -123,7 +157,7 @@ export async function sendToApi(
 	try {
 		items = await ctx.makeRoutingRequest(request);
 	} catch (error) {
-		return toConnectionFailure(error, signal);
+		return toConnectionFailure(ctx.getNode(), error, signal);
 	}
 	const answer = items[0]?.json as unknown as ApiAnswer;
 	return { statusCode: answer.statusCode, headers: answer.headers ?? {}, body: answer.body };
@@ -134,6 +168,7 @@ export async function fetchFile(
 	ctx: IExecuteSingleFunctions,
 	url: string,
 	signal: AbortSignal,
+	timeout: number,
 ): Promise<
 	{ statusCode: number; headers: Record<string, unknown>; body: FileBody } | ConnectionFailure
 > {
@@ -144,7 +179,7 @@ export async function fetchFile(
 			encoding: 'stream',
 			returnFullResponse: true,
 			ignoreHttpStatusErrors: true,
-			timeout: 120_000,
+			timeout,
 			abortSignal: signal,
 		})) as IN8nHttpFullResponse;
 		return {
@@ -153,7 +188,7 @@ export async function fetchFile(
 			body: response.body as FileBody,
 		};
 	} catch (error) {
-		return toConnectionFailure(error, signal);
+		return toConnectionFailure(ctx.getNode(), error, signal);
 	}
 }
 

@@ -96,32 +96,28 @@ describe('polls', () => {
 		expect(fake.stats().polls).toBeGreaterThanOrEqual(4);
 	});
 
-	// A poll that hangs is only abandoned after the node's fixed 30 s request timeout, even when the
-	// item's own timeout is 2 s: the per-prediction timeout does not bound a hanging request.
-	test.failing(
-		'a hanging poll does not outlive the item timeout (timeoutSeconds 2 → error within 5 s naming the prediction)',
-		async () => {
-			const fake = await startFake();
-			fake.failNext('poll', 'hang', 1);
-			const controller = new AbortController();
-			const started = Date.now();
-			const outcome = run(fake, {
-				parameters: editParams({ options: { timeoutSeconds: 2 } }),
-				signal: controller.signal,
-			}).then(
-				() => 'resolved',
-				(error) => error,
-			);
-			const settled = await Promise.race([outcome, sleep(5000).then(() => 'still running')]);
-			controller.abort();
-			await outcome;
-			expect(settled).not.toBe('still running');
-			expect(Date.now() - started).toBeLessThan(5500);
-			const id = fake.stats().predictions[0];
-			expect(`${settled.message} ${settled.description}`).toContain(id);
-		},
-		15_000,
-	);
+	// A poll that hangs is abandoned when the item's own timeout runs out, not after the fixed
+	// request timeout (30 s).
+	test('a hanging poll does not outlive the item timeout (timeoutSeconds 2 → error within 5 s naming the prediction)', async () => {
+		const fake = await startFake();
+		fake.failNext('poll', 'hang', 1);
+		const controller = new AbortController();
+		const started = Date.now();
+		const outcome = run(fake, {
+			parameters: editParams({ options: { timeoutSeconds: 2 } }),
+			signal: controller.signal,
+		}).then(
+			() => 'resolved',
+			(error) => error,
+		);
+		const settled = await Promise.race([outcome, sleep(5000).then(() => 'still running')]);
+		controller.abort();
+		await outcome;
+		expect(settled).not.toBe('still running');
+		expect(Date.now() - started).toBeLessThan(5500);
+		const id = fake.stats().predictions[0];
+		expect(`${settled.message} ${settled.description}`).toContain(id);
+	}, 15_000);
 });
 
 describe('downloads', () => {
@@ -531,28 +527,24 @@ describe('stop on the first failure (no continue on fail)', () => {
 		expect(error.description).toContain('resume with Get Prediction');
 	});
 
-	// router.ts (runEditImage): the failing item's `finally { release(); }` hands its slot to the next
-	// queued item before `finish()` throws the prediction's failure and failRun() aborts the run, so
-	// one queued item still sends a paid create after the failure (creates: 11, not 10).
-	test.failing(
-		'no new create starts after the failure: items queued behind the limit never create',
-		async () => {
-			const fake = await startFake({ rateLimit: null });
-			const marks: Record<number, string> = { 0: '[fail]' };
-			for (let i = 1; i < 15; i++) marks[i] = '[slow:3000]';
-			const error = await rejectionOf(
-				run(fake, {
-					parameters: editParams({ prompt: promptByItem(marks) }),
-					items: manyItems(15),
-				}),
-			);
-			expect(error.message).toBe('Kling O1 could not edit the image: Image generation failed');
-			expect(error.context.itemIndex).toBe(0);
-			await sleep(300);
-			// Items 0–9 held the 10 slots; 10–14 were queued when item 0 failed.
-			expect(fake.stats()).toMatchObject({ createRequests: 10, creates: 10 });
-		},
-	);
+	// The failing item halts the run before it frees its slot, so no queued item takes the slot
+	// and creates one more paid prediction (creates: 10, not 11).
+	test('no new create starts after the failure: items queued behind the limit never create', async () => {
+		const fake = await startFake({ rateLimit: null });
+		const marks: Record<number, string> = { 0: '[fail]' };
+		for (let i = 1; i < 15; i++) marks[i] = '[slow:3000]';
+		const error = await rejectionOf(
+			run(fake, {
+				parameters: editParams({ prompt: promptByItem(marks) }),
+				items: manyItems(15),
+			}),
+		);
+		expect(error.message).toBe('Kling O1 could not edit the image: Image generation failed');
+		expect(error.context.itemIndex).toBe(0);
+		await sleep(300);
+		// Items 0–9 held the 10 slots; 10–14 were queued when item 0 failed.
+		expect(fake.stats()).toMatchObject({ createRequests: 10, creates: 10 });
+	});
 
 	test('the timeout: a [slow:5000] job with timeoutSeconds 1 fails naming the prediction, resumable with Get Prediction', async () => {
 		const fake = await startFake();
