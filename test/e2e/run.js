@@ -820,8 +820,16 @@ async function main() {
 			(timings.importWorkflows ? `; import:workflow ${timings.importWorkflows}` : '') +
 			`; total ${timings.total}`,
 	);
+	writeCounts({ passed, failed });
 	log(`${passed} passed, ${failed} failed`);
 	return failed === 0 && passed > 0 ? 0 : 1;
+}
+
+/** Counts for .ci/run's grand total (test-results/ beside jest's). */
+function writeCounts(counts) {
+	const folder = path.resolve(__dirname, '..', '..', 'test-results');
+	fs.mkdirSync(folder, { recursive: true });
+	fs.writeFileSync(path.join(folder, 'e2e.json'), JSON.stringify(counts));
 }
 
 main().then(
@@ -831,6 +839,7 @@ main().then(
 	(error) => {
 		cleanupChildren();
 		console.error(error && error.stack ? error.stack : error);
+		writeCounts({ passed: 0, failed: 1 });
 		console.log('0 passed, 1 failed');
 		process.exitCode = 1;
 	},
