@@ -54,9 +54,12 @@ export class EachlabsApi implements ICredentialType {
 	// The balance endpoint is free, so testing the credential never creates a paid prediction.
 	test: ICredentialTestRequest = {
 		request: {
-			baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "").replace(/\\/v1$/, "")}}',
+			baseURL:
+				'={{ String($credentials.baseUrl || "https://api.eachlabs.ai").trim().replace(/\\/+$/, "").replace(/\\/v1$/, "") }}',
 			url: '/v1/billing/balance',
 			method: 'GET',
+			// The key travels in X-API-Key: never follow a redirect to another host with it.
+			disableFollowRedirect: true,
 		},
 	};
 }

@@ -93,16 +93,36 @@ export function unexpectedAnswerError(node: INode, what: string, context: ErrorC
 	});
 }
 
-/** Connection failures or 5xx that outlived every retry. */
+/** Connection failures, 5xx or rate limits that outlasted the item's time. */
 export function unreachableError(node: INode, problem: string, context: ErrorContext) {
 	return new NodeApiError(node, { problem } as JsonObject, {
 		message: `Could not reach Eachlabs: ${problem}`,
+		description: context.predictionId
+			? `The node retried with growing pauses until the item's time ran out. The prediction may still finish: resume it with the Get Prediction operation and prediction ID ${context.predictionId}.`
+			: "The node retried with growing pauses until the item's time ran out. Check the Base URL of the Eachlabs API credential and your network, then try again.",
+		itemIndex: context.itemIndex,
+	});
+}
+
+/** A request that could not be sent at all, where trying again cannot help. */
+export function unsendableError(node: INode, problem: string, context: ErrorContext) {
+	return new NodeOperationError(node, `Could not send the request to Eachlabs: ${problem}`, {
 		description: withPrediction(
-			'The node retried with growing pauses until its time ran out. Check the Base URL of the credential and your network, then try again.',
+			'Check the Base URL of the Eachlabs API credential (normally https://api.eachlabs.ai) and that this n8n can reach it.',
 			context.predictionId,
 		),
 		itemIndex: context.itemIndex,
 	});
+}
+
+/**
+ * Adds the create rule's warnings (a prediction may have been charged) to an error, so that a
+ * failed item says so too: in the description and, for error items, in `json.warnings`.
+ */
+export function withWarnings<T extends NodeError>(error: T, warnings: string[]): T {
+	if (!warnings.length) return error;
+	error.description = [error.description, ...warnings].filter(Boolean).join(' ');
+	return Object.assign(error, { warnings: [...warnings] });
 }
 
 /** The model ran and failed (`error`, `failed`) or was cancelled. */
@@ -180,12 +200,47 @@ export function expiredImageError(
 	});
 }
 
-/** Removes the API key from any text that could be shown, in case an answer echoed it. */
+/** An output image that could not be fetched from its host in the item's time. */
+export function downloadFailedError(
+	node: INode,
+	problem: string,
+	context: ErrorContext & { predictionId: string; imageIndex: number },
+) {
+	return new NodeApiError(node, { problem } as JsonObject, {
+		message: `Image ${context.imageIndex} of prediction ${context.predictionId} could not be downloaded: ${problem}`,
+		description: `The prediction has finished; only the download failed. Run Get Prediction with ID ${context.predictionId} to download its images again, or turn off Download Images to get their URLs.`,
+		itemIndex: context.itemIndex,
+	});
+}
+
+/** The secret, replaced everywhere in a JSON-like value. */
+function scrub<T>(value: T, secret: string): T {
+	if (typeof value === 'string') return value.split(secret).join('[redacted]') as T;
+	if (Array.isArray(value)) return value.map((entry) => scrub(entry, secret)) as T;
+	if (value && typeof value === 'object' && !(value instanceof Error)) {
+		return Object.fromEntries(
+			Object.entries(value).map(([key, entry]) => [key, scrub(entry, secret)]),
+		) as T;
+	}
+	return value;
+}
+
+/**
+ * Removes the API key from everything of an error that n8n shows or stores (message, description,
+ * the answer it was built from, its context), in case an answer echoed the key.
+ */
 export function redact<T extends NodeError>(error: T, secret: string | undefined): T {
-	if (!secret) return error;
-	const scrub = (text?: string | null) => (text ? text.split(secret).join('[redacted]') : text);
-	error.message = scrub(error.message) ?? '';
-	error.description = scrub(error.description) ?? null;
+	if (!secret || !JSON.stringify(error).includes(secret)) return error;
+	const fields = error as unknown as Record<string, unknown>;
+	for (const key of ['message', 'description', 'messages', 'errorResponse', 'context']) {
+		if (fields[key] !== undefined && fields[key] !== null) fields[key] = scrub(fields[key], secret);
+	}
+	if (
+		error.cause &&
+		JSON.stringify(error.cause, Object.getOwnPropertyNames(error.cause)).includes(secret)
+	) {
+		fields.cause = undefined;
+	}
 	return error;
 }
 
@@ -198,13 +253,14 @@ export function errorItem(
 	itemIndex: number,
 	extra: IDataObject = {},
 ): INodeExecutionData {
-	const errorCode = (error as { errorCode?: string }).errorCode;
+	const { errorCode, warnings } = error as { errorCode?: string; warnings?: string[] };
 	return {
 		json: {
 			error: error.message,
 			...(error.description ? { description: error.description } : {}),
 			...(error instanceof NodeApiError && error.httpCode ? { httpCode: error.httpCode } : {}),
 			...(errorCode ? { errorCode } : {}),
+			...(warnings?.length ? { warnings } : {}),
 			...extra,
 		},
 		error,

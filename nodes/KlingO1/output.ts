@@ -6,16 +6,10 @@ import type {
 } from 'n8n-workflow';
 
 import { PRICE_PER_IMAGE_USD } from './constants';
-import { expiredImageError, unexpectedAnswerError, unreachableError } from './errors';
-import { retryAfterMs } from './retry';
+import { downloadFailedError, expiredImageError, unexpectedAnswerError } from './errors';
+import { RetriesExhausted, retryAfterMs, retryUntil } from './retry';
 import type { NodeOptions, PredictionAnswer } from './schemas';
-import {
-	ConnectionFailure,
-	fetchFile,
-	requestTimeout,
-	RetriesExhausted,
-	retryUntil,
-} from './transport';
+import { ConnectionFailure, fetchFile, requestTimeout } from './transport';
 
 /*
  * Output items: one per image (default) or one per prediction, binary data streamed from the
@@ -79,7 +73,10 @@ async function downloadImage(
 				out.signal,
 				requestTimeout(120_000, out.deadline + 60_000),
 			);
-			if (file instanceof ConnectionFailure) return { retry: file.problem };
+			if (file instanceof ConnectionFailure) {
+				if (!file.retryable) throw downloadFailedError(ctx.getNode(), file.problem, context);
+				return { retry: file.problem };
+			}
 			if (file.statusCode < 200 || file.statusCode >= 300) {
 				(file.body as { destroy?: () => void } | undefined)?.destroy?.();
 				if (file.statusCode === 429 || file.statusCode >= 500) {
@@ -105,11 +102,7 @@ async function downloadImage(
 		{ deadline: out.deadline, signal: out.signal, minAttempts: 3 },
 	);
 	if (result instanceof RetriesExhausted) {
-		throw unreachableError(
-			ctx.getNode(),
-			`image ${imageIndex} of the prediction: ${result.problem}`,
-			context,
-		);
+		throw downloadFailedError(ctx.getNode(), result.problem, context);
 	}
 	return result;
 }

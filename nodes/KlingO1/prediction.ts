@@ -1,29 +1,27 @@
 import type { DeclarativeRestApiSettings, IExecutePaginationFunctions } from 'n8n-workflow';
 
+import type { ErrorContext } from './errors';
 import {
 	apiAnswerError,
 	asText,
 	timeoutError,
 	unexpectedAnswerError,
 	unreachableError,
+	unsendableError,
+	withWarnings,
 } from './errors';
-import { pause, retryAfterMs } from './retry';
+import type { Attempt } from './retry';
+import { pause, RetriesExhausted, retryAfterMs, retryUntil } from './retry';
 import type { PredictionAnswer } from './schemas';
 import { createAnswerSchema, predictionAnswerSchema, RUNNING_STATUSES } from './schemas';
-import type { ApiAnswer, Attempt } from './transport';
-import {
-	ConnectionFailure,
-	requestTimeout,
-	RetriesExhausted,
-	retryUntil,
-	sendToApi,
-} from './transport';
+import type { ApiAnswer } from './transport';
+import { ConnectionFailure, requestTimeout, sendToApi } from './transport';
 
 /*
  * Create and poll. The create rule (README, "Retries"): a 429, a 5xx or a refused connection
  * prove nothing was created, so they are retried; a reset or timeout after sending proves nothing
- * either way, so it is retried too (a lost item is worse) and the item carries a warning; an
- * answer that says "created" is never retried.
+ * either way, so it is retried too (a lost item is worse), at most twice, and the item carries a
+ * warning; an answer that says "created" is never retried.
  */
 
 export interface Limits {
@@ -34,47 +32,58 @@ export interface Limits {
 
 type RequestData = DeclarativeRestApiSettings.ResultOptions;
 
+/** Re-sends of a create whose answer was lost: each may have made (and charged) a prediction. */
+export const MAX_AMBIGUOUS_RESENDS = 2;
+
 function describeBody(body: unknown): string {
-	if (typeof body === 'string')
+	if (typeof body === 'string') {
 		return `a non-JSON answer (${asText(body.trim().slice(0, 80)) ?? 'empty'})`;
+	}
 	return asText(body) ?? 'an empty answer';
 }
 
-/** Classifies an answer that is not a success: retry it, or throw the error the user sees. */
-function transientOrThrow(
+/** What to do with an answer that is not a 2xx: retry it, or throw the error the user sees. */
+function retryOrThrow(
 	ctx: IExecutePaginationFunctions,
 	answer: ApiAnswer,
-	limits: Limits,
-	predictionId?: string,
+	context: ErrorContext,
 ): Attempt<never> {
-	if (answer.statusCode === 429) {
+	const { statusCode, headers } = answer;
+	if (statusCode === 429) {
 		return {
-			retry: 'Eachlabs kept answering that the rate limit was reached (HTTP 429)',
-			waitMs: retryAfterMs(answer.headers),
-			free: true,
+			retry: 'it kept answering that the rate limit was reached (HTTP 429)',
+			waitMs: retryAfterMs(headers) ?? undefined,
 		};
 	}
-	if (answer.statusCode >= 500) {
-		return { retry: `Eachlabs answered HTTP ${answer.statusCode}` };
+	if (statusCode >= 500) return { retry: `it kept answering HTTP ${statusCode}` };
+	if (statusCode >= 300 && statusCode < 400) {
+		const target = asText(headers.location) ?? 'another address';
+		throw unexpectedAnswerError(
+			ctx.getNode(),
+			`a redirect (HTTP ${statusCode}) to ${target}, which the node does not follow so that the API key is sent to Eachlabs only`,
+			context,
+		);
 	}
-	throw apiAnswerError(ctx.getNode(), answer.statusCode, answer.body, {
-		itemIndex: limits.itemIndex,
-		predictionId,
-	});
+	throw apiAnswerError(ctx.getNode(), statusCode, answer.body, context);
 }
 
-async function withApiRetries<T>(
+/** A failure to get any answer: retry it, or (when trying again cannot help) fail now. */
+function retryConnection(
 	ctx: IExecutePaginationFunctions,
-	attempt: () => Promise<Attempt<T>>,
-	limits: Limits,
-	predictionId?: string,
-): Promise<T> {
-	const result = await retryUntil(attempt, limits);
+	failure: ConnectionFailure,
+	context: ErrorContext,
+): Attempt<never> {
+	if (!failure.retryable) throw unsendableError(ctx.getNode(), failure.problem, context);
+	return { retry: failure.problem };
+}
+
+function finalOf<T>(
+	ctx: IExecutePaginationFunctions,
+	result: T | RetriesExhausted,
+	context: ErrorContext,
+): T {
 	if (result instanceof RetriesExhausted) {
-		throw unreachableError(ctx.getNode(), result.problem, {
-			itemIndex: limits.itemIndex,
-			predictionId,
-		});
+		throw unreachableError(ctx.getNode(), result.problem, context);
 	}
 	return result;
 }
@@ -85,39 +94,45 @@ export async function createPrediction(
 	body: object,
 	limits: Limits,
 ): Promise<{ predictionId: string; warnings: string[] }> {
+	const context = { itemIndex: limits.itemIndex };
 	const warnings: string[] = [];
-	return await withApiRetries(
-		ctx,
-		async () => {
-			const answer = await sendToApi(
-				ctx,
-				requestData,
-				{ body, timeout: requestTimeout(60_000, limits.deadline) },
-				limits.signal,
-			);
-			if (answer instanceof ConnectionFailure) {
-				if (answer.sent) {
+	let ambiguous = 0;
+	const result = await retryUntil(async () => {
+		// A create that times out may still have been made: give it time to answer.
+		const timeout = requestTimeout(60_000, limits.deadline, 15_000);
+		const answer = await sendToApi(ctx, requestData, { body, timeout }, limits.signal);
+		if (answer instanceof ConnectionFailure) {
+			if (answer.sent && answer.retryable) {
+				const when = `At ${new Date().toISOString()} the connection to Eachlabs failed after the create request was sent (${answer.problem})`;
+				if (ambiguous++ >= MAX_AMBIGUOUS_RESENDS) {
 					warnings.push(
-						`At ${new Date().toISOString()} the connection to Eachlabs failed after the create request was sent (${answer.problem}); the node sent it again, so a duplicate prediction may have been charged.`,
+						`${when}; the node did not send it again (it already had ${MAX_AMBIGUOUS_RESENDS} times), so a prediction may have been charged without the node learning its ID.`,
 					);
+					throw withWarnings(unreachableError(ctx.getNode(), answer.problem, context), warnings);
 				}
-				return { retry: `Eachlabs could not be reached: ${answer.problem}` };
-			}
-			if (answer.statusCode < 200 || answer.statusCode >= 300) {
-				return transientOrThrow(ctx, answer, limits);
-			}
-			const created = createAnswerSchema.safeParse(answer.body);
-			if (!created.success) {
-				throw unexpectedAnswerError(
-					ctx.getNode(),
-					`the create request succeeded (HTTP ${answer.statusCode}) but gave no prediction ID: ${describeBody(answer.body)}`,
-					{ itemIndex: limits.itemIndex },
+				warnings.push(
+					`${when}; the node sent it again, so a duplicate prediction may have been charged.`,
 				);
 			}
-			return { done: { predictionId: created.data.predictionID, warnings } };
-		},
-		limits,
-	);
+			return retryConnection(ctx, answer, context);
+		}
+		if (answer.statusCode < 200 || answer.statusCode >= 300) {
+			return retryOrThrow(ctx, answer, context);
+		}
+		const created = createAnswerSchema.safeParse(answer.body);
+		if (!created.success) {
+			throw unexpectedAnswerError(
+				ctx.getNode(),
+				`the create request succeeded (HTTP ${answer.statusCode}) but gave no prediction ID: ${describeBody(answer.body)}`,
+				context,
+			);
+		}
+		return { done: { predictionId: created.data.predictionID, warnings } };
+	}, limits);
+	if (result instanceof RetriesExhausted && warnings.length) {
+		throw withWarnings(unreachableError(ctx.getNode(), result.problem, context), warnings);
+	}
+	return finalOf(ctx, result, context);
 }
 
 /** One look at a prediction; transient failures are retried, so polling survives them. */
@@ -127,42 +142,33 @@ export async function fetchPrediction(
 	predictionId: string,
 	limits: Limits,
 ): Promise<PredictionAnswer> {
-	return await withApiRetries(
-		ctx,
-		async () => {
-			const answer = await sendToApi(
-				ctx,
-				requestData,
-				{
-					method: 'GET',
-					url: `/v1/prediction/${encodeURIComponent(predictionId)}`,
-					body: undefined,
-					timeout: requestTimeout(30_000, limits.deadline),
-				},
-				limits.signal,
+	const context = { itemIndex: limits.itemIndex, predictionId };
+	const options = {
+		method: 'GET' as const,
+		url: `/v1/prediction/${encodeURIComponent(predictionId)}`,
+		body: undefined,
+	};
+	const result = await retryUntil(async () => {
+		const timeout = requestTimeout(30_000, limits.deadline);
+		const answer = await sendToApi(ctx, requestData, { ...options, timeout }, limits.signal);
+		if (answer instanceof ConnectionFailure) return retryConnection(ctx, answer, context);
+		if (answer.statusCode < 200 || answer.statusCode >= 300) {
+			return retryOrThrow(ctx, answer, context);
+		}
+		const parsed = predictionAnswerSchema.safeParse(answer.body);
+		if (!parsed.success) {
+			const status = (answer.body as { status?: unknown } | undefined)?.status;
+			throw unexpectedAnswerError(
+				ctx.getNode(),
+				typeof status === 'string'
+					? `the prediction has the unknown status "${status}"`
+					: `the prediction's state could not be read: ${describeBody(answer.body)}`,
+				context,
 			);
-			if (answer instanceof ConnectionFailure) {
-				return { retry: `Eachlabs could not be reached: ${answer.problem}` };
-			}
-			if (answer.statusCode < 200 || answer.statusCode >= 300) {
-				return transientOrThrow(ctx, answer, limits, predictionId);
-			}
-			const parsed = predictionAnswerSchema.safeParse(answer.body);
-			if (!parsed.success) {
-				const status = (answer.body as { status?: unknown } | undefined)?.status;
-				throw unexpectedAnswerError(
-					ctx.getNode(),
-					typeof status === 'string'
-						? `the prediction has the unknown status "${status}"`
-						: `the prediction's state could not be read: ${describeBody(answer.body)}`,
-					{ itemIndex: limits.itemIndex, predictionId },
-				);
-			}
-			return { done: parsed.data };
-		},
-		limits,
-		predictionId,
-	);
+		}
+		return { done: parsed.data };
+	}, limits);
+	return finalOf(ctx, result, context);
 }
 
 export const isRunning = (prediction: PredictionAnswer) =>

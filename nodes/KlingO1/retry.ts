@@ -7,8 +7,8 @@ import { sleep } from 'n8n-workflow';
 export const retryPolicy = {
 	baseDelayMs: 1000,
 	maxDelayMs: 30_000,
-	/** Attempts for 5xx and connection failures; 429s are retried for as long as time remains. */
-	maxAttempts: 8,
+	/** The least wait after a rate limit, even when the server says `Retry-After: 0`. */
+	minServerWaitMs: 1000,
 	/** The longest single sleep; cancellation is checked at least this often. */
 	sleepSliceMs: 200,
 };
@@ -44,5 +44,64 @@ export async function pause(ms: number, signal?: AbortSignal): Promise<void> {
 		const left = end - Date.now();
 		if (left <= 0) return;
 		await sleep(Math.min(left, retryPolicy.sleepSliceMs));
+	}
+}
+
+/**
+ * Settles with `work`, or rejects with CancelledError as soon as the signal fires; the work itself
+ * is left to finish on its own (its outcome is ignored).
+ */
+export async function abortable<T>(work: Promise<T>, signal?: AbortSignal): Promise<T> {
+	if (!signal) return await work;
+	let onAbort = () => {};
+	const aborted = new Promise<never>((_, reject) => {
+		onAbort = () => reject(new CancelledError());
+		if (signal.aborted) onAbort();
+		else signal.addEventListener('abort', onAbort, { once: true });
+	});
+	work.catch(() => {});
+	try {
+		return await Promise.race([work, aborted]);
+	} finally {
+		signal.removeEventListener('abort', onAbort);
+	}
+}
+
+export type Attempt<T> =
+	| { done: T }
+	| {
+			/** What went wrong, for the final error if no retry succeeds in time. */
+			retry: string;
+			/** The server's own wait (Retry-After), used instead of backoff. */
+			waitMs?: number;
+	  };
+
+/** What the last attempt reported when no retry succeeded in time. */
+export class RetriesExhausted {
+	constructor(readonly problem: string) {}
+}
+
+/**
+ * Runs `attempt` until it is done or throws, or gives up (returns RetriesExhausted) when the next
+ * wait would end after `deadline`: transient failures are retried for as long as the item's time
+ * lasts. Waits are exponential with jitter, or what the server asked for (never less than
+ * `minServerWaitMs`, plus up to a fifth more so that items do not return all at once).
+ */
+export async function retryUntil<T>(
+	attempt: (round: number) => Promise<Attempt<T>>,
+	limits: { deadline: number; signal: AbortSignal; minAttempts?: number },
+): Promise<T | RetriesExhausted> {
+	for (let round = 0; ; round++) {
+		const outcome = await attempt(round);
+		if ('done' in outcome) return outcome.done;
+		const wait =
+			outcome.waitMs === undefined
+				? backoffDelay(Math.min(round, 10))
+				: Math.max(outcome.waitMs, retryPolicy.minServerWaitMs) * (1 + Math.random() / 5);
+		// `minAttempts` lets a download that starts late still try a few times.
+		if (Date.now() + wait > limits.deadline && round + 1 >= (limits.minAttempts ?? 1)) {
+			return new RetriesExhausted(outcome.retry);
+		}
+		await pause(wait, limits.signal);
 	}
 }

@@ -30,9 +30,16 @@ export interface RunState {
 
 const runs = new WeakMap<object, RunState>();
 
+/**
+ * How many items this run of the routing has. With Execute Once n8n runs only the first item, and
+ * as an AI tool the execute data is the agent's, not this node's: then only this item is known.
+ */
 function itemCount(ctx: IExecuteSingleFunctions): number {
-	const main = ctx.getExecuteData()?.data?.main?.[0];
-	return Math.max(main?.length ?? 0, ctx.getItemIndex() + 1, 1);
+	const node = ctx.getNode();
+	const executeData = ctx.getExecuteData();
+	const own = ctx.getItemIndex() + 1;
+	if (node.executeOnce || executeData?.node?.name !== node.name) return own;
+	return Math.max(executeData?.data?.main?.[0]?.length ?? 0, own);
 }
 
 /**

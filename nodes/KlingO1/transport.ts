@@ -1,22 +1,23 @@
 import type {
-	INode,
 	DeclarativeRestApiSettings,
 	IExecutePaginationFunctions,
 	IExecuteSingleFunctions,
 	IHttpRequestOptions,
 	IN8nHttpFullResponse,
+	INode,
 	INodeExecutionData,
 } from 'n8n-workflow';
 import { NodeOperationError, UserError } from 'n8n-workflow';
 
-import { backoffDelay, CancelledError, pause, retryPolicy } from './retry';
+import { abortable, CancelledError } from './retry';
 
 /*
  * The two ways this node talks HTTP:
  * - to the Eachlabs API, through the routing's own request (`makeRoutingRequest`): base URL,
  *   credential and auth header come from the node description and the credential;
  * - to image hosts, with a plain request that never carries the API key.
- * Both report every HTTP status to the caller, which decides what is worth a retry.
+ * Both report every HTTP status, and every failure to get one, to the caller, which decides what
+ * is worth a retry.
  */
 
 export interface ApiAnswer {
@@ -27,90 +28,91 @@ export interface ApiAnswer {
 
 /**
  * A request that got no HTTP answer, returned (not thrown) so that callers decide on retries.
- * `sent` is false only when the request surely never left.
+ * `sent` is false only when the request surely never left; `retryable` is false when trying again
+ * cannot help (an unknown host, a malformed URL, a certificate problem).
  */
 export class ConnectionFailure {
 	constructor(
 		readonly problem: string,
 		readonly sent: boolean,
+		readonly retryable: boolean,
 	) {}
 }
 
 /**
  * A request never outlives the item's deadline (a hanging server must not hold the item for the
- * full request timeout), but always gets a second to answer.
+ * full request timeout), but always gets at least `floor` to answer.
  */
-export const requestTimeout = (longest: number, deadline: number) =>
-	Math.max(1000, Math.min(longest, deadline - Date.now()));
+export const requestTimeout = (longest: number, deadline: number, floor = 1000) =>
+	Math.max(floor, Math.min(longest, deadline - Date.now()));
 
 /** A stored file's bytes, as n8n's binary helpers take them (a stream here). */
 type FileBody = Parameters<IExecuteSingleFunctions['helpers']['prepareBinaryData']>[0];
 
-const NOT_SENT_CODES = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'];
-
-const problemByCode: Record<string, string> = {
-	ECONNREFUSED: 'the connection was refused',
-	ENOTFOUND: 'the host name was not found',
-	EAI_AGAIN: 'the host name could not be looked up',
-	EHOSTUNREACH: 'the host is unreachable',
-	ENETUNREACH: 'the network is unreachable',
-	ECONNRESET: 'the connection was reset',
-	EPIPE: 'the connection was closed while sending',
-	ETIMEDOUT: 'the request timed out',
-	ECONNABORTED: 'the request timed out',
-	ERR_SOCKET_CONNECTION_TIMEOUT: 'the connection timed out',
+/** Codes of failures that may pass: [what happened, whether the request may have been sent]. */
+const transientCodes: Record<string, [string, boolean]> = {
+	ECONNREFUSED: ['the connection was refused', false],
+	EHOSTUNREACH: ['the host is unreachable', false],
+	ENETUNREACH: ['the network is unreachable', false],
+	ENETDOWN: ['the network is down', false],
+	EAI_AGAIN: ['the host name could not be looked up', false],
+	ECONNRESET: ['the connection was reset', true],
+	EPIPE: ['the connection was closed while sending', true],
+	ETIMEDOUT: ['the request timed out', true],
+	ECONNABORTED: ['the request timed out', true],
+	ESOCKETTIMEDOUT: ['the request timed out', true],
+	ERR_SOCKET_CONNECTION_TIMEOUT: ['the connection timed out', true],
+	ERR_STREAM_PREMATURE_CLOSE: ['the connection closed early', true],
+	ERR_NETWORK: ['a network error occurred', true],
+	EPROTO: ['the connection broke', true],
 };
 
 const NON_RETRYABLE = Symbol.for('n8n.backend-network.non-retryable-error');
 
-/** An error n8n raised before sending (marked non-retryable or a UserError), with its texts. */
-function refusedByN8n(error: unknown): { message: string; description?: string } | undefined {
-	let current = error as (Error & { cause?: unknown; description?: string }) | undefined;
-	for (let depth = 0; current && depth < 4; depth++) {
-		if (
-			(current as unknown as Record<symbol, unknown>)[NON_RETRYABLE] === true ||
-			current instanceof UserError
-		) {
-			return { message: current.message, description: current.description };
-		}
-		current = current.cause as typeof current;
-	}
-	return undefined;
-}
+type ChainError = Error & { code?: unknown; cause?: unknown; description?: string };
 
-function errorCode(error: unknown): string | undefined {
-	let current = error as { code?: unknown; cause?: unknown } | undefined;
-	for (let depth = 0; current && depth < 4; depth++) {
-		if (typeof current.code === 'string' && current.code) return current.code;
-		current = current.cause as typeof current;
+function* causeChain(error: unknown) {
+	let current = error as ChainError | undefined;
+	for (let depth = 0; current && typeof current === 'object' && depth < 5; depth++) {
+		yield current;
+		current = current.cause as ChainError | undefined;
 	}
-	return undefined;
 }
 
 /**
- * Turns a request error into a ConnectionFailure, keeping nothing of the request (its config holds
- * the API key). Throws CancelledError when the request was aborted because the user stopped.
+ * Turns a request error into a ConnectionFailure, keeping nothing of the request (its config
+ * holds the API key). Throws CancelledError when the request was aborted because the user
+ * stopped, and the refusal itself when n8n would not send the request (e.g. SSRF protection).
  */
 function toConnectionFailure(node: INode, error: unknown, signal?: AbortSignal): ConnectionFailure {
-	const code = errorCode(error);
+	const chain = [...causeChain(error)];
+	const code = chain.map((link) => link.code).find((value) => typeof value === 'string') as
+		string | undefined;
 	if (signal?.aborted || code === 'ERR_CANCELED') {
 		const cancelled = new CancelledError();
 		throw cancelled;
 	}
-	const refusal = refusedByN8n(error);
+	const refusal = chain.find(
+		(link) =>
+			(link as unknown as Record<symbol, unknown>)[NON_RETRYABLE] === true ||
+			link instanceof UserError,
+	);
 	if (refusal) {
-		// n8n itself refused to send it (e.g. SSRF protection): retrying cannot help.
 		const blocked = new NodeOperationError(node, refusal.message, {
 			description: refusal.description,
 		});
 		throw blocked;
 	}
-	const text = code
-		? (problemByCode[code] ?? `network error ${code}`)
-		: /socket hang up/i.test(String((error as Error)?.message))
-			? 'the connection was closed without an answer'
-			: 'the request failed without an answer';
-	return new ConnectionFailure(text, !NOT_SENT_CODES.includes(code ?? ''));
+	const transient = code ? transientCodes[code] : undefined;
+	if (transient) return new ConnectionFailure(transient[0], transient[1], true);
+	if (chain.some((link) => /socket hang up/i.test(String(link.message)))) {
+		return new ConnectionFailure('the connection was closed without an answer', true, true);
+	}
+	const problem =
+		code === 'ENOTFOUND'
+			? 'the host name was not found'
+			: `${chain.at(-1)?.message ?? 'unknown error'}${code ? ` (${code})` : ''}`;
+	return new ConnectionFailure(problem, false, false);
 }
 
 /**
@@ -149,13 +151,17 @@ export async function sendToApi(
 			json: true,
 			returnFullResponse: true,
 			ignoreHttpStatusErrors: true,
-			// A redirect to another host must not take the API key with it.
-			sendCredentialsOnCrossOriginRedirect: false,
+			// The key travels in X-API-Key, which a followed redirect would carry to any host:
+			// a redirect is answered as it is (and is not a documented answer).
+			disableFollowRedirect: true,
+			maxRedirects: 0,
 		},
 	} as DeclarativeRestApiSettings.ResultOptions;
 	let items: INodeExecutionData[];
 	try {
-		items = await ctx.makeRoutingRequest(request);
+		// n8n binds API requests to the execution's stop signal only; this item's own signal (the
+		// run halting on another item's failure) must not wait for a slow answer either.
+		items = await abortable(ctx.makeRoutingRequest(request), signal);
 	} catch (error) {
 		return toConnectionFailure(ctx.getNode(), error, signal);
 	}
@@ -189,43 +195,5 @@ export async function fetchFile(
 		};
 	} catch (error) {
 		return toConnectionFailure(ctx.getNode(), error, signal);
-	}
-}
-
-export type Attempt<T> =
-	| { done: T }
-	| {
-			/** What went wrong, for the final error if no retry succeeds. */
-			retry: string;
-			/** The server's own wait (Retry-After), used instead of backoff. */
-			waitMs?: number;
-			/** Rate limits are waited out for as long as time remains, without counting attempts. */
-			free?: boolean;
-	  };
-
-/** What the last attempt reported when no retry succeeded in time. */
-export class RetriesExhausted {
-	constructor(readonly problem: string) {}
-}
-
-/**
- * Runs `attempt` until it is done or throws, or gives up (returns RetriesExhausted) when a retry
- * would end after `deadline` or exceed the attempt budget. Waits are exponential with jitter
- * unless the server named one.
- */
-export async function retryUntil<T>(
-	attempt: () => Promise<Attempt<T>>,
-	limits: { deadline: number; signal: AbortSignal; minAttempts?: number },
-): Promise<T | RetriesExhausted> {
-	let counted = 0;
-	for (let round = 0; ; round++) {
-		const outcome = await attempt();
-		if ('done' in outcome) return outcome.done;
-		if (!outcome.free) counted++;
-		const wait = outcome.waitMs ?? backoffDelay(Math.min(round, 10));
-		// `minAttempts` lets a download that starts late still try a few times.
-		const outOfTime = Date.now() + wait > limits.deadline && round + 1 >= (limits.minAttempts ?? 1);
-		if (outOfTime || counted >= retryPolicy.maxAttempts) return new RetriesExhausted(outcome.retry);
-		await pause(wait, limits.signal);
 	}
 }

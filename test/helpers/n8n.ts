@@ -114,6 +114,8 @@ export interface RunOptions {
 	runIndex?: number;
 	/** The node to run; the TypeScript source by default, the built one for the demo. */
 	nodeType?: INodeType;
+	/** The node's "Execute Once" setting: n8n then hands the routing only the first item. */
+	executeOnce?: boolean;
 	/**
 	 * Runs the node this many times in the same context, as n8n's "Retry On Fail" does, and
 	 * returns the last outcome.
@@ -156,6 +158,7 @@ export async function runNode(options: RunOptions): Promise<INodeExecutionData[]
 		parameters: options.parameters,
 		credentials: { eachlabsApi: { id: 'cred-1', name: 'Eachlabs account' } },
 		...(options.onError ? { onError: options.onError } : {}),
+		...(options.executeOnce ? { executeOnce: true } : {}),
 	};
 	const workflow = new Workflow({
 		id: 'wf-test',
@@ -180,8 +183,9 @@ export async function runNode(options: RunOptions): Promise<INodeExecutionData[]
 		currentNodeParameters: undefined,
 		executionTimeoutTimestamp: undefined,
 	} as unknown as IWorkflowExecuteAdditionalData;
-	const inputData = { main: [items] };
-	const executeData = { node: workflowNode, data: inputData, source: { main: [null] } };
+	// As n8n's WorkflowExecute does: Execute Once trims the node's input, not the execute data.
+	const inputData = { main: [options.executeOnce ? items.slice(0, 1) : items] };
+	const executeData = { node: workflowNode, data: { main: [items] }, source: { main: [null] } };
 	const context = new ExecuteContext(
 		workflow,
 		workflowNode,

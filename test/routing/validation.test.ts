@@ -205,3 +205,14 @@ test('a URL expression returning an array counts as that many images', async () 
 	);
 	expect(error.message).toBe('Images: 11 images given, the maximum is 10');
 });
+
+test('with Execute Once, items n8n does not run are not checked (and do not stop the run)', async () => {
+	const items = await runNode({
+		parameters: editImage({ images: { image: [{ url: '={{ $json.url }}' }, { url: IMAGE_2 }] } }),
+		items: [{ json: { url: IMAGE_1 } }, { json: { url: '' } }],
+		credentials: { apiKey: 'test-key', baseUrl: fake.apiUrl },
+		executeOnce: true,
+	});
+	expect(items).toHaveLength(1);
+	expect(fake.stats().creates).toBe(1);
+});

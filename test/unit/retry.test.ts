@@ -1,9 +1,12 @@
 import {
+	abortable,
 	backoffDelay,
 	CancelledError,
 	pause,
+	RetriesExhausted,
 	retryAfterMs,
 	retryPolicy,
+	retryUntil,
 } from '../../nodes/KlingO1/retry';
 import { adaptiveIntervalMs } from '../../nodes/KlingO1/prediction';
 
@@ -40,4 +43,72 @@ test('adaptive polling: quick first, slower on long jobs', () => {
 	expect([0, 9_000, 30_000, 100_000, 400_000].map(adaptiveIntervalMs)).toEqual([
 		1000, 1000, 2000, 5000, 10_000,
 	]);
+});
+
+const never = new AbortController().signal;
+
+describe('retryUntil', () => {
+	const saved = { ...retryPolicy };
+	beforeEach(() =>
+		Object.assign(retryPolicy, { baseDelayMs: 1, maxDelayMs: 5, minServerWaitMs: 40 }),
+	);
+	afterEach(() => Object.assign(retryPolicy, saved));
+
+	test('retries for as long as time remains, then reports the last problem', async () => {
+		let calls = 0;
+		const result = await retryUntil(
+			async () => {
+				calls++;
+				return { retry: 'HTTP 503' };
+			},
+			{ deadline: Date.now() + 200, signal: never },
+		);
+		expect(result).toEqual(new RetriesExhausted('HTTP 503'));
+		expect(calls).toBeGreaterThan(20);
+	});
+
+	test("a server's wait is honoured, but never below the floor", async () => {
+		const times: number[] = [];
+		await retryUntil(
+			async () => {
+				times.push(Date.now());
+				return times.length < 3 ? { retry: 'HTTP 429', waitMs: 0 } : { done: true };
+			},
+			{ deadline: Date.now() + 5000, signal: never },
+		);
+		expect(times[1] - times[0]).toBeGreaterThanOrEqual(39);
+		expect(times[2] - times[1]).toBeGreaterThanOrEqual(39);
+	});
+
+	test('a wait that would end after the deadline is not started', async () => {
+		const started = Date.now();
+		const result = await retryUntil(async () => ({ retry: 'HTTP 429', waitMs: 10_000 }), {
+			deadline: Date.now() + 1000,
+			signal: never,
+		});
+		expect(result).toBeInstanceOf(RetriesExhausted);
+		expect(Date.now() - started).toBeLessThan(100);
+	});
+
+	test('a late start still gets its minimum attempts', async () => {
+		let calls = 0;
+		const result = await retryUntil(
+			async () => (++calls < 3 ? { retry: 'reset' } : { done: 'ok' }),
+			{
+				deadline: Date.now() - 1,
+				signal: never,
+				minAttempts: 3,
+			},
+		);
+		expect(result).toBe('ok');
+		expect(calls).toBe(3);
+	});
+});
+
+test('abortable gives up at once when the signal fires, and leaves no unhandled rejection', async () => {
+	const controller = new AbortController();
+	const slow = new Promise((_, reject) => setTimeout(() => reject(new Error('late')), 100));
+	setTimeout(() => controller.abort(), 10);
+	await expect(abortable(slow, controller.signal)).rejects.toBeInstanceOf(CancelledError);
+	await new Promise((resolve) => setTimeout(resolve, 150));
 });

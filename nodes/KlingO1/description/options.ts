@@ -7,7 +7,7 @@ export const optionsProperty: INodeProperties = {
 	displayName: 'Options',
 	name: 'options',
 	type: 'collection',
-	placeholder: 'Add Option',
+	placeholder: 'Add option',
 	default: {},
 	options: [
 		{
@@ -51,6 +51,7 @@ export const optionsProperty: INodeProperties = {
 			default: 2,
 			description:
 				'How often to ask whether the images are ready. Leave this option out to start quick and slow down on long jobs.',
+			displayOptions: { show: { '/waitForCompletion': [true] } },
 		},
 		{
 			displayName: 'Timeout (Seconds)',
@@ -68,6 +69,7 @@ export const optionsProperty: INodeProperties = {
 			default: '',
 			placeholder: 'https://your-n8n.example.com/webhook/kling-o1',
 			description: 'A URL Eachlabs calls when the prediction ends, for example an n8n Webhook node',
+			displayOptions: { show: { '/operation': ['editImage'] } },
 			routing: { send: { type: 'body', property: 'webhook_url' } },
 		},
 	],
