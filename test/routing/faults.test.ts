@@ -339,22 +339,41 @@ describe('malformed answers', () => {
 });
 
 describe('stopping the execution', () => {
-	test('stops polling at once: returns within 1 s and no poll is sent afterwards', async () => {
-		const fake = await startFake();
+	/**
+	 * Runs the node, stops the execution once `ready` holds (and `settleMs` more have passed), and
+	 * checks that the node ends at once with n8n's stop message; then lets the fake settle.
+	 */
+	async function stopWhen(
+		fake: FakeEachlabs,
+		options: Partial<Parameters<typeof run>[1]>,
+		ready: () => boolean,
+		settleMs = 0,
+	) {
 		const controller = new AbortController();
 		const outcome = run(fake, {
-			parameters: editParams({ prompt: 'Put @Image1 on a table [slow:20000]' }),
+			parameters: editParams(),
+			...options,
 			signal: controller.signal,
 		}).then(
 			() => undefined,
 			(error) => error,
 		);
-		await until(() => fake.stats().polls >= 2);
+		await until(ready);
+		await sleep(settleMs);
 		const stoppedAt = Date.now();
 		controller.abort();
 		const error = await outcome;
 		expect(Date.now() - stoppedAt).toBeLessThan(1000);
 		expect(error?.message).toBe('The execution was stopped');
+	}
+
+	test('stops polling at once: returns within 1 s and no poll is sent afterwards', async () => {
+		const fake = await startFake();
+		await stopWhen(
+			fake,
+			{ parameters: editParams({ prompt: 'Put @Image1 on a table [slow:20000]' }) },
+			() => fake.stats().polls >= 2,
+		);
 		const polls = fake.stats().polls;
 		await sleep(600);
 		expect(fake.stats().polls).toBe(polls);
@@ -364,18 +383,7 @@ describe('stopping the execution', () => {
 	test('stops waiting out a 429 Retry-After at once, without another create', async () => {
 		const fake = await startFake();
 		fake.failNext('create', '429', 1, { retryAfter: 10 });
-		const controller = new AbortController();
-		const outcome = run(fake, { parameters: editParams(), signal: controller.signal }).then(
-			() => undefined,
-			(error) => error,
-		);
-		await until(() => fake.stats().createRequests === 1);
-		await sleep(100);
-		const stoppedAt = Date.now();
-		controller.abort();
-		const error = await outcome;
-		expect(Date.now() - stoppedAt).toBeLessThan(1000);
-		expect(error?.message).toBe('The execution was stopped');
+		await stopWhen(fake, {}, () => fake.stats().createRequests === 1, 100);
 		await sleep(300);
 		expect(fake.stats()).toMatchObject({ createRequests: 1, creates: 0 });
 	});
@@ -383,40 +391,22 @@ describe('stopping the execution', () => {
 	test('stops a poll that hangs at once', async () => {
 		const fake = await startFake();
 		fake.failNext('poll', 'hang', 1);
-		const controller = new AbortController();
-		const outcome = run(fake, { parameters: editParams(), signal: controller.signal }).then(
-			() => undefined,
-			(error) => error,
-		);
-		await until(() => fake.stats().polls === 1);
-		await sleep(200);
-		const stoppedAt = Date.now();
-		controller.abort();
-		const error = await outcome;
-		expect(Date.now() - stoppedAt).toBeLessThan(1000);
-		expect(error?.message).toBe('The execution was stopped');
+		await stopWhen(fake, {}, () => fake.stats().polls === 1, 200);
 		await sleep(300);
 		expect(fake.stats().polls).toBe(1);
 	});
 
 	test('stops items queued behind the 10-slot limit: they never create', async () => {
 		const fake = await startFake({ rateLimit: null });
-		const controller = new AbortController();
-		const outcome = run(fake, {
-			parameters: editParams({ prompt: 'Put @Image1 on a table [slow:20000]' }),
-			items: manyItems(13),
-			signal: controller.signal,
-		}).then(
-			() => undefined,
-			(error) => error,
+		await stopWhen(
+			fake,
+			{
+				parameters: editParams({ prompt: 'Put @Image1 on a table [slow:20000]' }),
+				items: manyItems(13),
+			},
+			() => fake.stats().creates === 10,
+			300,
 		);
-		await until(() => fake.stats().creates === 10);
-		await sleep(300);
-		const stoppedAt = Date.now();
-		controller.abort();
-		const error = await outcome;
-		expect(Date.now() - stoppedAt).toBeLessThan(1000);
-		expect(error?.message).toBe('The execution was stopped');
 		await sleep(300);
 		expect(fake.stats()).toMatchObject({ createRequests: 10, creates: 10 });
 	});
