@@ -152,3 +152,23 @@ export const pollRequests = (fake: FakeEachlabs) =>
 
 export const downloadRequests = (fake: FakeEachlabs) =>
 	fake.requests.filter((r) => r.host === 'files' && r.path.startsWith('/outputs/'));
+
+/**
+ * Runs the node and reports how it ended within `ms`: its error (or 'resolved'), else
+ * 'still running'. The run is stopped either way, so nothing outlives the test.
+ */
+export async function outcomeWithin(
+	fake: FakeEachlabs,
+	options: Omit<RunOptions, 'credentials' | 'signal'>,
+	ms: number,
+): Promise<any> {
+	const controller = new AbortController();
+	const outcome = run(fake, { ...options, signal: controller.signal }).then(
+		() => 'resolved',
+		(error) => error,
+	);
+	const settled = await Promise.race([outcome, sleep(ms).then(() => 'still running')]);
+	controller.abort();
+	await outcome;
+	return settled;
+}

@@ -23,6 +23,7 @@ import {
 	run,
 	sleep,
 	until,
+	outcomeWithin,
 } from '../helpers/faultKit';
 import { binaryBuffer, runNode } from '../helpers/n8n';
 
@@ -101,18 +102,12 @@ describe('polls', () => {
 	test('a hanging poll does not outlive the item timeout (timeoutSeconds 2 → error within 5 s naming the prediction)', async () => {
 		const fake = await startFake();
 		fake.failNext('poll', 'hang', 1);
-		const controller = new AbortController();
 		const started = Date.now();
-		const outcome = run(fake, {
-			parameters: editParams({ options: { timeoutSeconds: 2 } }),
-			signal: controller.signal,
-		}).then(
-			() => 'resolved',
-			(error) => error,
+		const settled = await outcomeWithin(
+			fake,
+			{ parameters: editParams({ options: { timeoutSeconds: 2 } }) },
+			5000,
 		);
-		const settled = await Promise.race([outcome, sleep(5000).then(() => 'still running')]);
-		controller.abort();
-		await outcome;
 		expect(settled).not.toBe('still running');
 		expect(Date.now() - started).toBeLessThan(5500);
 		const id = fake.stats().predictions[0];

@@ -8,8 +8,8 @@ import {
 	fastRetries,
 	manyItems,
 	promptByItem,
+	outcomeWithin,
 	run,
-	sleep,
 } from '../helpers/faultKit';
 
 const startFake = fakeLifecycle();
@@ -153,18 +153,12 @@ describe('429 answers', () => {
 	test('429s that outlast the item timeout end in an error soon after it (timeoutSeconds 2 → within 5 s)', async () => {
 		const fake = await startFake();
 		fake.failNext('create', '429', 1000, { retryAfter: 1 });
-		const controller = new AbortController();
 		const started = Date.now();
-		const outcome = run(fake, {
-			parameters: editParams({ options: { timeoutSeconds: 2 } }),
-			signal: controller.signal,
-		}).then(
-			() => 'resolved',
-			(error) => error,
+		const settled = await outcomeWithin(
+			fake,
+			{ parameters: editParams({ options: { timeoutSeconds: 2 } }) },
+			5000,
 		);
-		const settled = await Promise.race([outcome, sleep(5000).then(() => 'still running')]);
-		controller.abort();
-		await outcome;
 		expect(settled).not.toBe('still running');
 		expect(Date.now() - started).toBeLessThan(5500);
 		expect(settled.message).toMatch(/429|rate limit/i);
