@@ -119,6 +119,11 @@ function createBody(job: Job) {
 	return body.data;
 }
 
+/** The item's time budget: `timeoutSeconds` counted from `since`. */
+function limitsOf(job: Job, timeoutSeconds: number, since = Date.now()) {
+	return { itemIndex: job.itemIndex, deadline: since + timeoutSeconds * 1000, signal: job.signal };
+}
+
 function remember(job: Job, predictionId: string) {
 	job.predictionId = predictionId;
 	job.run.created.push({ itemIndex: job.itemIndex, predictionId });
@@ -180,16 +185,11 @@ export async function runEditImage(
 
 		if (!parameters.waitForCompletion) {
 			// Nothing to hold a slot for: creates beyond the API's limit wait out its 429s.
-			const limits = {
-				itemIndex: job.itemIndex,
-				deadline: Date.now() + timeoutSeconds * 1000,
-				signal: job.signal,
-			};
 			const { predictionId, warnings } = await createPrediction(
 				job.ctx,
 				job.requestData,
 				body,
-				limits,
+				limitsOf(job, timeoutSeconds),
 			);
 			remember(job, predictionId);
 			return [
@@ -211,11 +211,7 @@ export async function runEditImage(
 		let created: { predictionId: string; warnings: string[] };
 		// The timeout counts from here: time spent queued behind the 10-slot limit is not the job's.
 		const since = Date.now();
-		const limits = {
-			itemIndex: job.itemIndex,
-			deadline: since + timeoutSeconds * 1000,
-			signal: job.signal,
-		};
+		const limits = limitsOf(job, timeoutSeconds, since);
 		let succeeded = false;
 		try {
 			created = await createPrediction(job.ctx, job.requestData, body, limits);
@@ -252,11 +248,7 @@ export async function runGetPrediction(
 		const { predictionId, options } = parameters;
 		job.predictionId = predictionId;
 		const since = Date.now();
-		const limits = {
-			itemIndex: job.itemIndex,
-			deadline: since + options.timeoutSeconds * 1000,
-			signal: job.signal,
-		};
+		const limits = limitsOf(job, options.timeoutSeconds, since);
 		const prediction = parameters.waitForCompletion
 			? await waitForPrediction(job.ctx, job.requestData, predictionId, {
 					...limits,
