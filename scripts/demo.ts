@@ -70,6 +70,12 @@ async function main() {
 		console.log(
 			`${items.length} images in ${((Date.now() - started) / 1000).toFixed(1)} s, estimated cost $${cost.toFixed(3)}`,
 		);
+		if (fake) {
+			console.log(
+				'These are placeholders: the fake server answers every prompt with colour-gradient PNGs and charges nothing. ' +
+					'Set EACHLABS_API_KEY to run the same node against the real Kling O1.',
+			);
+		}
 	} finally {
 		await fake?.close();
 	}

@@ -13,11 +13,15 @@ export class KlingO1 implements INodeType {
 		name: 'klingO1',
 		icon: { light: 'file:klingO1.svg', dark: 'file:klingO1.dark.svg' },
 		group: ['transform'],
-		version: 1,
+		// 1.1: Get Prediction's Wait for Completion has a field of its own (see description/).
+		version: [1, 1.1],
+		defaultVersion: 1.1,
 		subtitle: '={{$parameter["operation"] === "getPrediction" ? "Get prediction" : "Edit image"}}',
 		description:
 			'Edit images with Kling O1 on Eachlabs: prompt plus reference images in, images out',
-		defaults: { name: 'Kling O1' },
+		// Not "Kling O1": n8n numbers a second node by appending a digit ("Kling O11"), which reads
+		// as another model version. A name that ends in a word stays clear ("Kling O1 Image Edit1").
+		defaults: { name: 'Kling O1 Image Edit' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],

@@ -125,6 +125,30 @@ export function withWarnings<T extends NodeError>(error: T, warnings: string[]):
 	return Object.assign(error, { warnings: [...warnings] });
 }
 
+/**
+ * Eachlabs' error codes for a failed prediction that say the same input may succeed when tried
+ * again (the API reference: decide on the code, never by parsing the message).
+ */
+const TRANSIENT_ERROR_CODES = new Set([
+	'PROVIDER_RATE_LIMIT',
+	'PROVIDER_SERVER_ERROR',
+	'NETWORK_ERROR',
+	'WORKER_LOST',
+	'EXECUTION_TIMEOUT',
+]);
+
+/** One sentence, ending in a full stop, so that joined texts never run on. */
+const sentence = (text: string) => (/[.!?…]$/.test(text.trim()) ? text.trim() : `${text.trim()}.`);
+
+/** What the user can do about a failed prediction: a failed prediction cannot be resumed. */
+function adviceForFailure(errorCode: string | undefined, cancelled: boolean): string {
+	if (cancelled) return 'Run the node again to make a new prediction.';
+	if (errorCode && TRANSIENT_ERROR_CODES.has(errorCode)) {
+		return 'This kind of failure is usually temporary: running the node again with the same input may work.';
+	}
+	return 'Change the input and run the node again: check that every image is a reachable public https:// image and that the prompt describes an edit the model accepts.';
+}
+
 /** The model ran and failed (`error`, `failed`) or was cancelled. */
 export function predictionFailedError(
 	node: INode,
@@ -148,16 +172,14 @@ export function predictionFailedError(
 			message: cancelled
 				? `Kling O1 prediction ${context.predictionId} was cancelled`
 				: `Kling O1 could not edit the image: ${reason}`,
-			description: withPrediction(
-				[
-					details,
-					errorCode ? `Error code: ${errorCode}.` : undefined,
-					'No images were made for this item.',
-				]
-					.filter(Boolean)
-					.join(' '),
-				context.predictionId,
-			),
+			description: [
+				details,
+				`No images were made for this item (prediction ${context.predictionId}${errorCode ? `, error code ${errorCode}` : ''})`,
+				adviceForFailure(errorCode, cancelled),
+			]
+				.filter((text): text is string => Boolean(text))
+				.map(sentence)
+				.join(' '),
 			itemIndex: context.itemIndex,
 		},
 	);

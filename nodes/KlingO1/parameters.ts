@@ -63,7 +63,8 @@ export function checkItem(ctx: IExecuteSingleFunctions, itemIndex: number): Item
 	if (values.operation === 'getPrediction') {
 		const parsed = getPredictionSchema.safeParse({
 			predictionId: values.predictionId,
-			waitForCompletion: values.waitForCompletion,
+			// Version 1.1 names the field waitForResult; n8n drops the other name's value.
+			waitForCompletion: values.waitForResult ?? values.waitForCompletion,
 			options,
 		});
 		return parsed.success

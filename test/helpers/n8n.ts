@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'events';
 import { Container } from '@n8n/di';
 import { BinaryDataService, ExecuteContext, RoutingNode } from 'n8n-core';
 import type {
@@ -114,6 +115,8 @@ export interface RunOptions {
 	runIndex?: number;
 	/** The node to run; the TypeScript source by default, the built one for the demo. */
 	nodeType?: INodeType;
+	/** The node's version as saved in the workflow; the newest by default. */
+	typeVersion?: number;
 	/** The node's "Execute Once" setting: n8n then hands the routing only the first item. */
 	executeOnce?: boolean;
 	/**
@@ -153,7 +156,7 @@ export async function runNode(options: RunOptions): Promise<INodeExecutionData[]
 		id: 'kling-o1-node',
 		name: 'Kling O1',
 		type: 'n8n-nodes-kling-o1.klingO1',
-		typeVersion: 1,
+		typeVersion: options.typeVersion ?? 1.1,
 		position: [0, 0],
 		parameters: options.parameters,
 		credentials: { eachlabsApi: { id: 'cred-1', name: 'Eachlabs account' } },
@@ -199,6 +202,9 @@ export async function runNode(options: RunOptions): Promise<INodeExecutionData[]
 		[],
 		options.signal,
 	);
+	// n8n-core adds one abort listener per in-flight API request to the execution's cancel signal:
+	// with more than 10 items in flight Node warns of a leak that is none (README, Troubleshooting).
+	if (options.signal) setMaxListeners(100, options.signal);
 	const routing = new RoutingNode(context, options.nodeType ?? sourceNodeType());
 	for (let attempt = 1; attempt < (options.tries ?? 1); attempt++) {
 		await routing.runNode().catch(() => undefined);

@@ -437,7 +437,15 @@ describe('continue on fail', () => {
 				error: 'Kling O1 could not edit the image: Image generation failed',
 				predictionId: predictionOf(fake, 'table 2 [fail]'),
 			});
+			// Sentences with full stops; what to change, or that trying again may help (by code).
+			expect(items[1].json.description).toBe(
+				`No images were made for this item (prediction ${predictionOf(fake, 'table 1 [fail:classified]')}, error code PROVIDER_RATE_LIMIT). This kind of failure is usually temporary: running the node again with the same input may work.`,
+			);
 			expect(items[2].json.description).toContain('simulated failure');
+			expect(items[2].json.description).toContain(
+				`No images were made for this item (prediction ${predictionOf(fake, 'table 2 [fail]')}). Change the input and run the node again:`,
+			);
+			expect(items[2].json.description).not.toContain('Get Prediction');
 			expect(items[2].json.errorCode).toBeUndefined();
 			expect(fake.stats()).toMatchObject({ createRequests: 4, creates: 4 });
 		},

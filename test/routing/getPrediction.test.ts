@@ -35,26 +35,36 @@ test('waits for a prediction made without waiting and returns its images', async
 	expect(fake.requests.at(-3)?.path).toBe(`/v1/prediction/${id}`);
 });
 
-test('without waiting: the current state of a running prediction', async () => {
-	const id = await createWithoutWaiting();
-	const items = await runNode({
-		parameters: getPrediction(id, { waitForCompletion: false }),
-		credentials: credentials(),
-	});
-	expect(items).toEqual([
-		{
-			json: { predictionId: id, status: expect.stringMatching(/^(created|starting|processing)$/) },
-			pairedItem: { item: 0 },
-		},
-	]);
-	expect(fake.stats().polls).toBe(1);
-});
+test.each([
+	['1.1 (its own field, waitForResult)', 1.1, { waitForResult: false }],
+	['1 (saved workflows: the field shared with Edit Image)', 1, { waitForCompletion: false }],
+])(
+	'without waiting, version %s: the current state of a running prediction',
+	async (_, typeVersion, wait) => {
+		const id = await createWithoutWaiting();
+		const items = await runNode({
+			parameters: getPrediction(id, wait),
+			credentials: credentials(),
+			typeVersion,
+		});
+		expect(items).toEqual([
+			{
+				json: {
+					predictionId: id,
+					status: expect.stringMatching(/^(created|starting|processing)$/),
+				},
+				pairedItem: { item: 0 },
+			},
+		]);
+		expect(fake.stats().polls).toBe(1);
+	},
+);
 
 test('without waiting: a finished prediction comes with its images', async () => {
 	const id = await createWithoutWaiting('Put @Image1 on @Image2', 1);
 	await new Promise((resolve) => setTimeout(resolve, 600));
 	const items = await runNode({
-		parameters: getPrediction(id, { waitForCompletion: false }),
+		parameters: getPrediction(id, { waitForResult: false }),
 		credentials: credentials(),
 	});
 	expect(items).toHaveLength(1);

@@ -1,5 +1,12 @@
 import type { INodeProperties } from 'n8n-workflow';
 
+const showForGetPrediction = (versions: number[]) => ({
+	show: { operation: ['getPrediction'], '@version': versions },
+});
+
+const waitDescription =
+	'Whether to wait until the prediction has finished. Turn off to get its current state at once.';
+
 /** Fields of Get Prediction. The ID goes into the request URL (see the operation's routing). */
 export const getPredictionProperties: INodeProperties[] = [
 	{
@@ -18,8 +25,19 @@ export const getPredictionProperties: INodeProperties[] = [
 		name: 'waitForCompletion',
 		type: 'boolean',
 		default: true,
-		description:
-			'Whether to wait until the prediction has finished. Turn off to get its current state at once.',
-		displayOptions: { show: { operation: ['getPrediction'] } },
+		description: waitDescription,
+		// Version 1 shared this name with Edit Image's field, so n8n carried "off" over when the
+		// operation was switched. Kept for saved version-1 nodes only.
+		displayOptions: showForGetPrediction([1]),
+	},
+	{
+		displayName: 'Wait for Completion',
+		name: 'waitForResult',
+		type: 'boolean',
+		default: true,
+		description: waitDescription,
+		// Its own name: n8n keeps a value across operations only for fields of the same name, so
+		// switching from an Edit Image that does not wait shows this field at its default (on).
+		displayOptions: showForGetPrediction([1.1]),
 	},
 ];

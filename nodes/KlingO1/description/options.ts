@@ -38,7 +38,8 @@ export const optionsProperty: INodeProperties = {
 				{
 					name: 'All Images in One Item',
 					value: 'allInOneItem',
-					description: 'One item per prediction, with binary fields data_0, data_1 …',
+					description:
+						'One item per prediction, its images in binary fields data_0, data_1 and so on (the field name above plus a number)',
 				},
 			],
 			default: 'imagePerItem',
@@ -50,8 +51,8 @@ export const optionsProperty: INodeProperties = {
 			typeOptions: { minValue: 0.1, numberPrecision: 1 },
 			default: 2,
 			description:
-				'How often to ask whether the images are ready. Leave this option out to start quick and slow down on long jobs.',
-			displayOptions: { show: { '/waitForCompletion': [true] } },
+				'How often to ask whether the images are ready, at a fixed interval. Usually best left out.',
+			hint: 'Used while waiting for completion. Left out, the node chooses: it asks often at first and less often on long jobs. Set, it asks at exactly this interval.',
 		},
 		{
 			displayName: 'Timeout (Seconds)',
