@@ -17,8 +17,10 @@ export class KlingO1 implements INodeType {
 		version: [1, 1.1],
 		defaultVersion: 1.1,
 		subtitle: '={{$parameter["operation"] === "getPrediction" ? "Get prediction" : "Edit image"}}',
+		// Also what an AI Agent's model reads about the tool: n8n hands it this text, as no resource
+		// and operation can name the action (see README, "Use it as an AI Agent tool").
 		description:
-			'Edit images with Kling O1 on Eachlabs: prompt plus reference images in, images out',
+			'Edits images with Kling O1 on Eachlabs: give a prompt that refers to the input images as @Image1, @Image2 … and 1 to 10 public https:// image URLs. Waits for the result and returns the edited images; each costs $0.028.',
 		// Not "Kling O1": n8n numbers a second node by appending a digit ("Kling O11"), which reads
 		// as another model version. A name that ends in a word stays clear ("Kling O1 Image Edit1").
 		defaults: { name: 'Kling O1 Image Edit' },

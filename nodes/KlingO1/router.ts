@@ -12,6 +12,7 @@ import { slotsFor } from './limiter';
 import { costOf, successItems } from './output';
 import { createPrediction, fetchPrediction, isRunning, waitForPrediction } from './prediction';
 import { CancelledError } from './retry';
+import { asToolCall, toolFailureAnswer } from './toolAnswer';
 import type { ItemCheck } from './parameters';
 import type { RunState } from './run';
 import {
@@ -83,12 +84,14 @@ async function runItem(
 		if (!check || (run.halted && !continueOnFail)) throw new StoppedByOtherItem();
 		const credentials = await ctx.getCredentials<{ apiKey?: string }>(CREDENTIAL_TYPE);
 		job.apiKey = String(credentials.apiKey ?? '');
-		return await work(job, check);
+		return await work(job, asToolCall(ctx.getNode(), check));
 	} catch (error) {
 		// Another item failed first (or is invalid) and the node stops: end quietly.
 		if (error instanceof StoppedByOtherItem) return [];
 		if (error instanceof CancelledError && run.halted) return [];
 		const nodeError = redact(toNodeError(job, error), job.apiKey);
+		const answer = toolFailureAnswer(ctx, nodeError, { itemIndex, predictionId: job.predictionId });
+		if (answer) return [answer];
 		if (continueOnFail) {
 			return [
 				errorItem(nodeError, itemIndex, job.predictionId ? { predictionId: job.predictionId } : {}),

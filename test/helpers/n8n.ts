@@ -124,6 +124,8 @@ export interface RunOptions {
 	 * returns the last outcome.
 	 */
 	tries?: number;
+	/** The node's type; `n8n-nodes-kling-o1.klingO1Tool` runs it as n8n runs an AI Agent's tool. */
+	nodeTypeName?: string;
 }
 
 let sourceNode: INodeType | undefined;
@@ -155,7 +157,7 @@ export async function runNode(options: RunOptions): Promise<INodeExecutionData[]
 	const node: INode = {
 		id: 'kling-o1-node',
 		name: 'Kling O1',
-		type: 'n8n-nodes-kling-o1.klingO1',
+		type: options.nodeTypeName ?? 'n8n-nodes-kling-o1.klingO1',
 		typeVersion: options.typeVersion ?? 1.1,
 		position: [0, 0],
 		parameters: options.parameters,

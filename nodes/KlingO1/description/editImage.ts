@@ -20,7 +20,7 @@ export const editImageProperties: INodeProperties[] = [
 		required: true,
 		default: '',
 		placeholder: 'e.g. Put @Image1 on a marble table, soft daylight',
-		description: `What to change, in up to ${MAX_PROMPT_CHARACTERS} characters`,
+		description: `What to change, in plain words (up to ${MAX_PROMPT_CHARACTERS} characters). Refer to the input images as @Image1, @Image2 … in the order of their URLs.`,
 		hint: 'Refer to the images below as @Image1, @Image2 … in the order they are listed (or @Image when there is only one)',
 		displayOptions: showForEditImage,
 		routing: { send: { type: 'body', property: 'input.prompt' } },
@@ -33,7 +33,7 @@ export const editImageProperties: INodeProperties[] = [
 		placeholder: 'Add Image',
 		required: true,
 		default: { image: [{ url: '' }] },
-		description: `Reference images (1 to ${MAX_IMAGES}), as public https:// URLs`,
+		description: `The input images (1 to ${MAX_IMAGES}), as public https:// URLs of PNG, JPEG or WebP files`,
 		displayOptions: showForEditImage,
 		options: [
 			{
@@ -47,7 +47,7 @@ export const editImageProperties: INodeProperties[] = [
 						default: '',
 						placeholder: 'https://example.com/product.png',
 						description:
-							'A public https:// URL of the image. An expression that returns a list of URLs adds them all.',
+							'A public https:// URL of a PNG, JPEG or WebP image; the first image is @Image1 in the prompt. An expression that returns a list of URLs adds them all, in order.',
 					},
 				],
 			},
@@ -67,7 +67,7 @@ export const editImageProperties: INodeProperties[] = [
 		type: 'number',
 		typeOptions: { minValue: MIN_NUM_IMAGES, maxValue: MAX_NUM_IMAGES, numberPrecision: 0 },
 		default: 1,
-		description: `How many edited images to make (${MIN_NUM_IMAGES} to ${MAX_NUM_IMAGES}); each costs $0.028`,
+		description: `How many edited images to make, a whole number from ${MIN_NUM_IMAGES} to ${MAX_NUM_IMAGES}; each costs $0.028`,
 		displayOptions: showForEditImage,
 		routing: { send: { type: 'body', property: 'input.num_images' } },
 	},
