@@ -33,6 +33,8 @@ const API_KEY = 'e2e-key';
 const E2E_CREDENTIAL = { id: 'e2eEachlabsCred1', name: 'Eachlabs account (e2e)' };
 /** The examples write where the official Docker image allows files (~/.n8n-files of user node). */
 const EXAMPLE_FILES_ROOT = '/home/node/.n8n-files';
+/** Examples run by test/e2e/agent.js instead (they need a fake model besides the fake API). */
+const AGENT_EXAMPLE = /-ai-agent-/;
 const EXECUTE_TIMEOUT_MS = Number(process.env.E2E_EXECUTE_TIMEOUT_MS || 240_000);
 const N8N_COMMAND_TIMEOUT_MS = 180_000;
 
@@ -501,15 +503,19 @@ function errorLines(records, max = 6) {
 // workflows
 
 function loadExamples() {
-	return fs
-		.readdirSync(EXAMPLES_DIR)
-		.filter((f) => f.endsWith('.json'))
-		.sort()
-		.filter((f) => !ONLY || f.includes(ONLY))
-		.map((file) => ({
-			file,
-			workflow: JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, file), 'utf8')),
-		}));
+	return (
+		fs
+			.readdirSync(EXAMPLES_DIR)
+			.filter((f) => f.endsWith('.json'))
+			// An example with an AI Agent needs the fake OpenAI server: test/e2e/agent.js runs it.
+			.filter((f) => !AGENT_EXAMPLE.test(f))
+			.sort()
+			.filter((f) => !ONLY || f.includes(ONLY))
+			.map((file) => ({
+				file,
+				workflow: JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, file), 'utf8')),
+			}))
+	);
 }
 
 /**
@@ -832,15 +838,39 @@ function writeCounts(counts) {
 	fs.writeFileSync(path.join(folder, 'e2e.json'), JSON.stringify(counts));
 }
 
-main().then(
-	(code) => {
-		process.exitCode = code;
-	},
-	(error) => {
-		cleanupChildren();
-		console.error(error && error.stack ? error.stack : error);
-		writeCounts({ passed: 0, failed: 1 });
-		console.log('0 passed, 1 failed');
-		process.exitCode = 1;
-	},
-);
+// The harness, for suites in their own files (test/e2e/agent.js).
+module.exports = {
+	API_KEY,
+	CREDENTIAL_TYPE,
+	E2E_CREDENTIAL,
+	EXAMPLES_DIR,
+	KEEP,
+	cleanupChildren,
+	ensureBuilt,
+	errorLines,
+	freePorts,
+	httpJson,
+	installPackage,
+	logRecords,
+	moduleResolution,
+	n8nCommand,
+	n8nEnv,
+	patchWorkflow,
+	runFromOutput,
+	secs,
+	startFake,
+};
+
+if (require.main === module)
+	main().then(
+		(code) => {
+			process.exitCode = code;
+		},
+		(error) => {
+			cleanupChildren();
+			console.error(error && error.stack ? error.stack : error);
+			writeCounts({ passed: 0, failed: 1 });
+			console.log('0 passed, 1 failed');
+			process.exitCode = 1;
+		},
+	);
