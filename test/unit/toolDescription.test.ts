@@ -1,3 +1,6 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
+
 import type { INode, INodeProperties, INodeType } from 'n8n-workflow';
 import { NodeHelpers } from 'n8n-workflow';
 
@@ -62,6 +65,26 @@ describe('the tool description', () => {
 	test('says what each image costs and that it waits for the result', () => {
 		expect(text).toContain(`each costs $${PRICE_PER_IMAGE_USD}`);
 		expect(text).toContain('Waits for the result');
+	});
+
+	test('is the same with the operation set to Get Prediction (the README says to set it manually)', () => {
+		expect(
+			NodeHelpers.getToolDescriptionForNode(
+				toolNode({ operation: 'getPrediction', descriptionType: 'auto' }),
+				toolVariant,
+			),
+		).toBe(text);
+	});
+
+	test('is quoted word for word in the README', () => {
+		const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+		const section = readme.slice(readme.indexOf('## Use it as an AI Agent tool'));
+		const quote = section
+			.split('\n')
+			.filter((line) => line.startsWith('> '))
+			.map((line) => line.slice(2))
+			.join(' ');
+		expect(quote).toBe(text);
 	});
 
 	test('a description set manually on the tool wins', () => {
