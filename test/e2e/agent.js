@@ -27,7 +27,7 @@ const { startFakeOpenAi } = require('../fake-openai');
 const REPO = path.resolve(__dirname, '..', '..');
 const EXAMPLE = '07-ai-agent-tool.json';
 const AGENT = 'AI Agent';
-const TOOL = 'Kling O1';
+const TOOL = 'Kling O1 Image Edit';
 const OPENAI_KEY = 'sk-fake-openai-e2e-5b8f0c2d';
 const OPENAI_CREDENTIAL = { id: 'e2eOpenAiCred1', name: 'OpenAI (fake model, e2e)' };
 const IMAGE = 'https://storage.googleapis.com/magicpoint/inputs/kling-o1-input-1.png';
@@ -110,7 +110,9 @@ function checkModelTraffic(openAi, description) {
 	const tools = (calls[0].body.tools || []).filter((t) => t.type === 'function');
 	if (tools.length !== 1) fail(`the model was offered ${tools.length} function tools, expected 1`);
 	const [tool] = tools;
-	if (tool.name !== 'Kling_O1') fail(`the tool is named ${tool.name}, expected Kling_O1`);
+	if (tool.name !== 'Kling_O1_Image_Edit') {
+		fail(`the tool is named ${tool.name}, expected Kling_O1_Image_Edit (after the node)`);
+	}
 	if (tool.description !== description) {
 		fail(`the model read the tool description ${JSON.stringify(tool.description)}`);
 	}

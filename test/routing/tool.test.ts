@@ -127,7 +127,7 @@ describe('a tool call that fails answers the agent with what to change', () => {
 			status: 'failed',
 			predictionId,
 			error: 'Kling O1 could not edit the image: Image generation failed',
-			whatToChange: expect.stringContaining('No images were made for this item.'),
+			whatToChange: expect.stringContaining('Change the input and run the node again'),
 		});
 		expect(fake.stats().predictions).toEqual([items[0].json.predictionId]);
 		expect(fake.stats().downloads).toBe(0);
