@@ -33,7 +33,7 @@ const API_KEY = 'e2e-key';
 const E2E_CREDENTIAL = { id: 'e2eEachlabsCred1', name: 'Eachlabs account (e2e)' };
 /** The examples write where the official Docker image allows files (~/.n8n-files of user node). */
 const EXAMPLE_FILES_ROOT = '/home/node/.n8n-files';
-/** Examples run by test/e2e/agent.js instead (they need a fake model besides the fake API). */
+/** Examples that test/e2e/agent.js runs instead: an AI Agent needs the fake model too. */
 const AGENT_EXAMPLE = /-ai-agent-/;
 const EXECUTE_TIMEOUT_MS = Number(process.env.E2E_EXECUTE_TIMEOUT_MS || 240_000);
 const N8N_COMMAND_TIMEOUT_MS = 180_000;
@@ -503,19 +503,15 @@ function errorLines(records, max = 6) {
 // workflows
 
 function loadExamples() {
-	return (
-		fs
-			.readdirSync(EXAMPLES_DIR)
-			.filter((f) => f.endsWith('.json'))
-			// An example with an AI Agent needs the fake OpenAI server: test/e2e/agent.js runs it.
-			.filter((f) => !AGENT_EXAMPLE.test(f))
-			.sort()
-			.filter((f) => !ONLY || f.includes(ONLY))
-			.map((file) => ({
-				file,
-				workflow: JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, file), 'utf8')),
-			}))
-	);
+	return fs
+		.readdirSync(EXAMPLES_DIR)
+		.filter((f) => f.endsWith('.json') && !AGENT_EXAMPLE.test(f))
+		.sort()
+		.filter((f) => !ONLY || f.includes(ONLY))
+		.map((file) => ({
+			file,
+			workflow: JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, file), 'utf8')),
+		}));
 }
 
 /**

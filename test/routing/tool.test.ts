@@ -146,6 +146,7 @@ describe('a tool call that fails answers the agent with what to change', () => {
 				error: `Prediction ${predictionId} did not finish within 1 seconds`,
 			});
 			expect(items[0].json.whatToChange).toContain(predictionId);
+			expect(fake.stats().predictions).toEqual([items[0].json.predictionId]);
 		} finally {
 			fake.configure({ jobMs: 150 });
 		}
@@ -159,6 +160,8 @@ describe('a tool call that fails answers the agent with what to change', () => {
 			error: 'Eachlabs did not accept the API key',
 		});
 		expect(items[0].json.whatToChange).toContain('API key');
+		expect(items[0].json.predictionId).toBeUndefined();
+		expect(fake.stats().predictions).toEqual([]);
 		expect(JSON.stringify(items)).not.toContain(API_KEY);
 	});
 
