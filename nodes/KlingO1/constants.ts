@@ -30,6 +30,19 @@ export const MAX_IN_FLIGHT_PER_KEY = 10;
 
 export const DEFAULT_TIMEOUT_SECONDS = 600;
 
+/** Eachlabs' upload storage takes files up to 100 MB (addendum of the API reference). */
+export const MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
+
+/** Image types Eachlabs' storage and Kling O1 take, with the file extension that names each. */
+export const INPUT_IMAGE_TYPES: Readonly<Record<string, string>> = {
+	'image/png': 'png',
+	'image/jpeg': 'jpg',
+	'image/webp': 'webp',
+};
+
+/** Uploads running at once in this process: enough to hide them behind predictions. */
+export const MAX_CONCURRENT_UPLOADS = 4;
+
 export type Resolution = (typeof RESOLUTIONS)[number];
 export type AspectRatio = (typeof ASPECT_RATIOS)[number];
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];

@@ -235,6 +235,21 @@ export function downloadFailedError(
 	});
 }
 
+/** A binary image that could not be put on Eachlabs' storage: the item creates nothing. */
+export function uploadFailedError(
+	node: INode,
+	problem: string,
+	context: ErrorContext & { index: number; field: string; statusCode?: number },
+) {
+	return new NodeApiError(node, { problem } as JsonObject, {
+		message: `Image ${context.index + 1} (binary field "${context.field}") could not be uploaded to Eachlabs: ${problem}`,
+		description:
+			'No prediction was created for this item, so nothing was charged. Try again later, or upload the image elsewhere and give its public https:// URL instead.',
+		...(context.statusCode ? { httpCode: String(context.statusCode) } : {}),
+		itemIndex: context.itemIndex,
+	});
+}
+
 /** The secret, replaced everywhere in a JSON-like value. */
 function scrub<T>(value: T, secret: string): T {
 	if (typeof value === 'string') return value.split(secret).join('[redacted]') as T;

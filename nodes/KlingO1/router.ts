@@ -5,6 +5,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
+import type { BinaryImage } from './binaryInput';
 import { CREDENTIAL_TYPE } from './constants';
 import type { NodeError } from './errors';
 import { cancelledError, errorItem, predictionFailedError, redact } from './errors';
@@ -24,6 +25,8 @@ import {
 	preflight,
 	runStateOf,
 } from './run';
+import type { UploadedImage } from './upload';
+import { uploadBinaryImages, withUploadedUrls } from './upload';
 import type { EditImageParameters, GetPredictionParameters, PredictionAnswer } from './schemas';
 import { createBodySchema, problemsOf, SUCCESS_STATUSES } from './schemas';
 
@@ -80,7 +83,7 @@ async function runItem(
 		apiKey: '',
 	};
 	try {
-		const check = preflight(ctx, run, continueOnFail);
+		const check = await preflight(ctx, run, continueOnFail);
 		if (!check || (run.halted && !continueOnFail)) throw new StoppedByOtherItem();
 		const credentials = await ctx.getCredentials<{ apiKey?: string }>(CREDENTIAL_TYPE);
 		job.apiKey = String(credentials.apiKey ?? '');
@@ -106,9 +109,23 @@ async function runItem(
 	}
 }
 
-/** The body the routing mapped from the fields, in the exact shape the API takes. */
-function createBody(job: Job) {
-	const body = createBodySchema.safeParse(job.requestData.options.body);
+/**
+ * The body the routing mapped from the fields, in the exact shape the API takes, with the
+ * uploaded files' public URLs in place of the binary entries.
+ */
+function createBody(job: Job, images: BinaryImage[] = [], uploaded: UploadedImage[] = []) {
+	const mapped = job.requestData.options.body as { input?: { image_urls?: unknown } } | undefined;
+	const body = createBodySchema.safeParse(
+		mapped?.input
+			? {
+					...mapped,
+					input: {
+						...mapped.input,
+						image_urls: withUploadedUrls(mapped.input.image_urls, images, uploaded),
+					},
+				}
+			: mapped,
+	);
 	if (!body.success) {
 		throw new NodeOperationError(
 			job.ctx.getNode(),
@@ -184,7 +201,19 @@ export async function runEditImage(
 	return await runItem(this, requestData, async (job, check) => {
 		const parameters = check.parameters as EditImageParameters;
 		const { timeoutSeconds, pollIntervalSeconds } = parameters.options;
-		const body = createBody(job);
+		// Before the item queues for a slot: its uploads overlap the predictions ahead of it.
+		const images = check.operation === 'editImage' ? check.binaryImages : [];
+		const uploaded = await uploadBinaryImages(
+			job.ctx,
+			job.requestData,
+			images,
+			limitsOf(job, timeoutSeconds),
+		);
+		const recorded = (items: INodeExecutionData[]) =>
+			uploaded.length
+				? items.map((item) => ({ ...item, json: { ...item.json, uploadedImages: uploaded } }))
+				: items;
+		const body = createBody(job, images, uploaded);
 
 		if (!parameters.waitForCompletion) {
 			// Nothing to hold a slot for: creates beyond the API's limit wait out its 429s.
@@ -195,7 +224,7 @@ export async function runEditImage(
 				limitsOf(job, timeoutSeconds),
 			);
 			remember(job, predictionId);
-			return [
+			return recorded([
 				{
 					json: {
 						predictionId,
@@ -205,7 +234,7 @@ export async function runEditImage(
 					},
 					pairedItem: { item: job.itemIndex },
 				},
-			];
+			]);
 		}
 
 		const slots = slotsFor(job.apiKey, String(job.requestData.options.baseURL ?? ''));
@@ -234,11 +263,13 @@ export async function runEditImage(
 			if (!succeeded && !job.continueOnFail && !stoppedByUser) haltRun(job.run);
 			release();
 		}
-		return await finish(job, prediction, created.predictionId, parameters, {
-			warnings: created.warnings,
-			deadline: limits.deadline,
-			requestedFormat: body.input.output_format,
-		});
+		return recorded(
+			await finish(job, prediction, created.predictionId, parameters, {
+				warnings: created.warnings,
+				deadline: limits.deadline,
+				requestedFormat: body.input.output_format,
+			}),
+		);
 	});
 }
 

@@ -33,13 +33,32 @@ export const editImageProperties: INodeProperties[] = [
 		placeholder: 'Add Image',
 		required: true,
 		default: { image: [{ url: '' }] },
-		description: `The input images (1 to ${MAX_IMAGES}), as public https:// URLs of PNG, JPEG or WebP files`,
+		description: `The input images (1 to ${MAX_IMAGES}): public https:// URLs of PNG, JPEG or WebP files, or such files the item holds`,
 		displayOptions: showForEditImage,
 		options: [
 			{
 				displayName: 'Image',
 				name: 'image',
 				values: [
+					{
+						displayName: 'Source',
+						name: 'source',
+						type: 'options',
+						options: [
+							{
+								name: 'URL',
+								value: 'url',
+								description: 'A public https:// URL of the image',
+							},
+							{
+								name: 'Binary File',
+								value: 'binary',
+								description:
+									'A file the input item holds (e.g. from Google Drive, an e-mail or Read Files from Disk); the node uploads it to Eachlabs for you',
+							},
+						],
+						default: 'url',
+					},
 					{
 						displayName: 'Image URL',
 						name: 'url',
@@ -48,16 +67,29 @@ export const editImageProperties: INodeProperties[] = [
 						placeholder: 'https://example.com/product.png',
 						description:
 							'A public https:// URL of a PNG, JPEG or WebP image; the first image is @Image1 in the prompt. An expression that returns a list of URLs adds them all, in order.',
+						displayOptions: { show: { source: ['url'] } },
+					},
+					{
+						displayName: 'Input Binary Field',
+						name: 'binaryPropertyName',
+						type: 'string',
+						default: 'data',
+						typeOptions: { binaryDataProperty: true },
+						placeholder: 'e.g. data',
+						hint: 'The name of the input binary field holding the image (PNG, JPEG or WebP, up to 100 MB). Separate several fields with commas: each is one image.',
+						displayOptions: { show: { source: ['binary'] } },
 					},
 				],
 			},
 		],
 		// One entry can hold a list of URLs (an expression returning an array): flatten to one list.
+		// A binary entry becomes a placeholder that the upload replaces with Eachlabs' public URLs.
 		routing: {
 			send: {
 				type: 'body',
 				property: 'input.image_urls',
-				value: '={{ [].concat(...((($value || {}).image || []).map((entry) => entry.url))) }}',
+				value:
+					'={{ [].concat(...((($value || {}).image || []).map((entry) => entry.source === "binary" ? [{ binaryPropertyName: entry.binaryPropertyName }] : entry.url))) }}',
 			},
 		},
 	},
