@@ -137,7 +137,7 @@ export async function checkBinaryImage(
 	const bytes = await sizeOf(ctx, found.binary);
 	if (bytes === 0) return `${named} is an empty file (0 bytes)`;
 	if (bytes > MAX_UPLOAD_BYTES) {
-		return `${named} is ${megabytes(bytes)}; Eachlabs takes files of up to ${megabytes(MAX_UPLOAD_BYTES)}`;
+		return `${named} is ${megabytes(bytes)} (${bytes} bytes); Eachlabs takes files of up to ${megabytes(MAX_UPLOAD_BYTES)}`;
 	}
 	const fileName =
 		found.binary.fileName ?? `image-${index + 1}.${INPUT_IMAGE_TYPES[mimeType] ?? 'bin'}`;
