@@ -110,7 +110,11 @@ async function main() {
 		const urlItems = Array.from({ length: ITEMS }, (_, i) => ({ json: { i } }));
 
 		// Warm-up: module loading, the binary store and sockets are paid for before any figure.
-		await runNode({ parameters: binaryParameters, items: await binaryItems(1, 'warm'), credentials });
+		await runNode({
+			parameters: binaryParameters,
+			items: await binaryItems(1, 'warm'),
+			credentials,
+		});
 
 		await fake.control('reset', {});
 		const urls = await measure(

@@ -56,7 +56,8 @@ const isBinary = (value: unknown): value is IBinaryData =>
 	typeof value === 'object' &&
 	value !== null &&
 	typeof (value as IBinaryData).mimeType === 'string' &&
-	(typeof (value as IBinaryData).data === 'string' || typeof (value as IBinaryData).id === 'string');
+	(typeof (value as IBinaryData).data === 'string' ||
+		typeof (value as IBinaryData).id === 'string');
 
 /** The binary data under `field`: `item.binary` (the default), or `json._files` (combined mode). */
 function findBinary(item: INodeExecutionData | undefined, field: string) {
@@ -144,7 +145,8 @@ export async function checkBinaryImage(
 	return { ...input, index, fileName, mimeType, bytes, ...found };
 }
 
-export type ImageBody = Buffer | Awaited<ReturnType<IExecuteSingleFunctions['helpers']['getBinaryStream']>>;
+export type ImageBody =
+	Buffer | Awaited<ReturnType<IExecuteSingleFunctions['helpers']['getBinaryStream']>>;
 
 /**
  * The image's bytes, read through n8n's helpers: a stream from n8n's binary store when the data

@@ -208,7 +208,9 @@ export async function sendFile(
 	request: { url: string; headers: Record<string, string>; body: FileBody | Buffer },
 	signal: AbortSignal,
 	timeout: number,
-): Promise<{ statusCode: number; headers: Record<string, unknown>; body: unknown } | ConnectionFailure> {
+): Promise<
+	{ statusCode: number; headers: Record<string, unknown>; body: unknown } | ConnectionFailure
+> {
 	try {
 		const response = (await ctx.helpers.httpRequest({
 			method: 'PUT',

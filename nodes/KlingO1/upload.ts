@@ -127,7 +127,7 @@ async function put(
 		async () => {
 			// A fresh read for every attempt: a stream that went half-way cannot be sent again.
 			const body = await openImage(ctx, image);
-			const timeout = requestTimeout(300_000, limits.deadline, 30_000);
+			const timeout = requestTimeout(300_000, limits.deadline, 5_000);
 			const answer = await sendFile(
 				ctx,
 				{ url: ticket.presigned_url, headers, body },

@@ -23,8 +23,15 @@ const checks = {
 			fs.writeFileSync(path.join(filesDir, 'product.png'), PHOTO);
 		},
 		async check({ runData, stats, fake, filesDir }) {
-			const { fail, outputOf, expectCount, expectImageItem, expectPaired, expectTraffic, download } =
-				helpers();
+			const {
+				fail,
+				outputOf,
+				expectCount,
+				expectImageItem,
+				expectPaired,
+				expectTraffic,
+				download,
+			} = helpers();
 			const items = outputOf(runData, 'Kling O1');
 			expectCount(items, 1, 'Kling O1');
 			expectImageItem(
@@ -47,7 +54,8 @@ const checks = {
 			if (stats.presigns !== 1 || stats.uploads !== 1)
 				fail(`${stats.presigns} presigns and ${stats.uploads} PUTs, expected 1 and 1`);
 			if (stats.uploadsWithKey !== 0) fail(`${stats.uploadsWithKey} PUTs carried the API key`);
-			if (stats.inputFetches !== 1) fail(`the job fetched ${stats.inputFetches} inputs, expected 1`);
+			if (stats.inputFetches !== 1)
+				fail(`the job fetched ${stats.inputFetches} inputs, expected 1`);
 			const puts = (stats.requests || []).filter((r) => r.host === 'uploads');
 			for (const put of puts) {
 				const keys = Object.keys(put.headers || {}).map((h) => h.toLowerCase());

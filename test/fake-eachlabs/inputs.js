@@ -59,9 +59,12 @@ function fetchImage(ctx, url) {
 					return;
 				}
 				const body = Buffer.concat(chunks);
-				const type = String(res.headers['content-type'] || '').split(';')[0].trim();
+				const type = String(res.headers['content-type'] || '')
+					.split(';')[0]
+					.trim();
 				const sniffed = sniffImage(body);
-				if (!sniffed) done(`it is not an image (${body.length} bytes of ${type || 'unknown type'})`);
+				if (!sniffed)
+					done(`it is not an image (${body.length} bytes of ${type || 'unknown type'})`);
 				else if (type !== sniffed) done(`it is served as ${type || 'no type'} but is ${sniffed}`);
 				else done(null);
 			});

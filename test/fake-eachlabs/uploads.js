@@ -42,7 +42,12 @@ function presignUpload(ctx, contentType, { expired = false } = {}) {
 }
 
 function signatureMismatch(res, detail) {
-	storageError(res, 403, 'SignatureDoesNotMatch', `The request signature does not match. ${detail}`);
+	storageError(
+		res,
+		403,
+		'SignatureDoesNotMatch',
+		`The request signature does not match. ${detail}`,
+	);
 }
 
 function receiveUpload(ctx, req, res, file, url, body) {

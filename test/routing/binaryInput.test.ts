@@ -112,9 +112,7 @@ describe('one binary image', () => {
 				status: 'success',
 				uploadedImages: [{ index: 0, field: 'data', fileName: 'product.png', publicUrl }],
 			});
-			expect((await binaryBuffer(items[0].binary!.data)).equals(fake.expectedImage(id))).toBe(
-				true,
-			);
+			expect((await binaryBuffer(items[0].binary!.data)).equals(fake.expectedImage(id))).toBe(true);
 			expectKeyOnlyOnApi();
 		},
 	);
@@ -164,9 +162,9 @@ describe('order and counting', () => {
 			expect(fake.uploadedFile(url)!.equals(files[`img${i}`].bytes)).toBe(true),
 		);
 		expect(fake.stats()).toMatchObject({ presigns: 10, uploads: 10, creates: 1 });
-		expect((items[0].json.uploadedImages as Array<{ index: number }>).map((u) => u.index)).toEqual(
-			[0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
-		);
+		expect((items[0].json.uploadedImages as Array<{ index: number }>).map((u) => u.index)).toEqual([
+			0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+		]);
 		expect(items[0].json.status).toBe('success');
 	});
 
@@ -392,6 +390,72 @@ describe('storage faults', () => {
 		);
 		expect(fake.stats().creates).toBe(1);
 	});
+});
+
+describe('uploads in a batch', () => {
+	test('queued items upload while the first predictions run', async () => {
+		fake.configure({ jobMs: 1500 });
+		try {
+			const items = await Promise.all(
+				Array.from(
+					{ length: 12 },
+					async (_, i) =>
+						await itemWith({ data: { bytes: png(`queue-${i}`) } }, 'filesystem', { i }),
+				),
+			);
+			const output = await run(
+				{ prompt: '={{ "Edit @Image1 #" + $json.i }}', images: { image: [binaryImage()] } },
+				items,
+			);
+			expect(output).toHaveLength(12);
+			const firstEnd = Math.min(...creates().map((r) => r.time)) + 1500;
+			// All twelve were on storage before the first prediction could have ended.
+			expect(Math.max(...puts().map((r) => r.time))).toBeLessThan(firstEnd);
+			expect(fake.stats()).toMatchObject({ presigns: 12, uploads: 12, creates: 12 });
+			expect(fake.stats().maxInFlight).toBeLessThanOrEqual(10);
+		} finally {
+			fake.configure({ jobMs: 100 });
+		}
+	});
+
+	test('On Error: Stop and an upload that fails: the error names every prediction created', async () => {
+		fake.failNext('upload', '403');
+		const items = await Promise.all(
+			Array.from(
+				{ length: 6 },
+				async (_, i) => await itemWith({ data: { bytes: png(`stop-${i}`) } }, 'filesystem', { i }),
+			),
+		);
+		const error = await rejectionOf(
+			run(
+				{ prompt: '={{ "Edit @Image1 #" + $json.i }}', images: { image: [binaryImage()] } },
+				items,
+			),
+		);
+		expect(error.message).toMatch(/could not be uploaded to Eachlabs: the storage refused it/);
+		// Give any request still on the wire time to land, then compare what exists with what is named.
+		await new Promise((resolve) => setTimeout(resolve, 300));
+		const created = fake.stats().predictions;
+		for (const id of created) expect(error.description).toContain(id);
+		const named = [...String(error.description).matchAll(/([0-9a-f-]{36}) \(item/g)].map(
+			(m) => m[1],
+		);
+		expect(new Set(named)).toEqual(new Set(created));
+	});
+
+	test('a PUT that hangs is given up at its timeout and sent again', async () => {
+		fake.failNext('upload', 'hang');
+		const items = await run(
+			{
+				prompt: 'Edit @Image1',
+				images: { image: [binaryImage()] },
+				options: { timeoutSeconds: 2 },
+			},
+			[await itemWith({ data: { bytes: png('hang') } })],
+		);
+		expect(items[0].json.status).toBe('success');
+		expect(fake.stats()).toMatchObject({ presigns: 1, uploads: 2, creates: 1 });
+	}, 20_000);
 });
 
 describe('what the fake checks (the oracle)', () => {
