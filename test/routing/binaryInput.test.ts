@@ -117,6 +117,15 @@ describe('one binary image', () => {
 		},
 	);
 
+	test('data stored by n8n 1.x (no `bytes` on the item): the size comes from the store', async () => {
+		const bytes = png('one-x', 4321);
+		const item = await itemWith({ data: { bytes } });
+		delete item.binary!.data.bytes;
+		await run({ prompt: 'Edit @Image1', images: { image: [binaryImage()] } }, [item]);
+		expect(puts()[0].headers['content-length']).toBe('4321');
+		expect(fake.uploadedFile(imageUrlsSent()[0])!.equals(bytes)).toBe(true);
+	});
+
 	test('Wait for Completion off: uploaded, created, and the upload recorded', async () => {
 		const items = await run(
 			{ prompt: 'Edit @Image1', images: { image: [binaryImage()] }, waitForCompletion: false },
