@@ -467,6 +467,33 @@ describe('uploads in a batch', () => {
 	}, 20_000);
 });
 
+describe('stopping the execution', () => {
+	test('during a hanging upload: the node ends within 1 s and creates nothing', async () => {
+		fake.failNext('upload', 'hang');
+		const controller = new AbortController();
+		const outcome = runNode({
+			parameters: editImage({ prompt: 'Edit @Image1', images: { image: [binaryImage()] } }),
+			items: [await itemWith({ data: { bytes: png('stop') } })],
+			credentials: { apiKey: API_KEY, baseUrl: fake.apiUrl },
+			signal: controller.signal,
+		}).then(
+			() => undefined,
+			(error: Error) => error,
+		);
+		for (let i = 0; i < 100 && puts().length === 0; i++) {
+			await new Promise((resolve) => setTimeout(resolve, 20));
+		}
+		expect(puts()).toHaveLength(1);
+		const stoppedAt = Date.now();
+		controller.abort();
+		const error = await outcome;
+		expect(Date.now() - stoppedAt).toBeLessThan(1000);
+		expect(error?.message).toBe('The execution was stopped');
+		await new Promise((resolve) => setTimeout(resolve, 300));
+		expect(fake.stats()).toMatchObject({ uploads: 1, createRequests: 0 });
+	});
+});
+
 describe('what the fake checks (the oracle)', () => {
 	test('a prediction whose input is not a reachable image fails', async () => {
 		const res = await fetch(`${fake.apiUrl}/v1/upload/presign`, {
