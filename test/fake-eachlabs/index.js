@@ -1,7 +1,8 @@
 'use strict';
-// A fake Eachlabs prediction API for the Kling O1 node: real HTTP on loopback, two hosts (API and
-// storage), scripted and seeded faults. Plain CommonJS so jest (ts-jest), the demo script and an
-// e2e runner on another Node version all load it without a build step. Types: ./index.d.ts.
+// A fake Eachlabs prediction API for the Kling O1 node: real HTTP on loopback, three hosts (API,
+// output storage, upload storage), scripted and seeded faults. Plain CommonJS so jest (ts-jest),
+// the demo script and an e2e runner on another Node version all load it without a build step.
+// Types: ./index.d.ts.
 
 const http = require('http');
 const net = require('net');

@@ -126,6 +126,15 @@ describe('one binary image', () => {
 		expect(fake.uploadedFile(imageUrlsSent()[0])!.equals(bytes)).toBe(true);
 	});
 
+	test("n8n's combined binary mode (files under json._files) works too", async () => {
+		const bytes = png('combined');
+		const { binary } = await itemWith({ data: { bytes } });
+		await run({ prompt: 'Edit @Image1', images: { image: [binaryImage()] } }, [
+			{ json: { _files: binary } },
+		]);
+		expect(fake.uploadedFile(imageUrlsSent()[0])!.equals(bytes)).toBe(true);
+	});
+
 	test('Wait for Completion off: uploaded, created, and the upload recorded', async () => {
 		const items = await run(
 			{ prompt: 'Edit @Image1', images: { image: [binaryImage()] }, waitForCompletion: false },
