@@ -1,6 +1,6 @@
 'use strict';
 /**
- * Example 07 in a real n8n: Read Files from Disk → Kling O1 (the photo as a binary image) →
+ * Example 08 in a real n8n: Read Files from Disk → Kling O1 (the photo as a binary image) →
  * Write Files to Disk. The photo must reach Eachlabs' storage byte for byte through presign + PUT
  * (no API key on the upload host), the job must have fetched it (else the fake fails the
  * prediction), and the file written to disk must be exactly the image the fake served.
@@ -17,7 +17,7 @@ function helpers() {
 }
 
 const checks = {
-	KlingO1Example07: {
+	KlingO1Example08: {
 		fake: { imageBytes: 7007 },
 		prepare({ filesDir }) {
 			fs.writeFileSync(path.join(filesDir, 'product.png'), PHOTO);

@@ -778,7 +778,7 @@ async function main() {
 				if (!spec)
 					throw new Error(`no checks for workflow ${ex.workflow.id} in test/e2e/checks.js`);
 				if (fake && spec.fake) await httpJson('POST', `${fake.controlUrl}/configure`, spec.fake);
-				// Files an example reads (e.g. the photo of example 07) are put in place first.
+				// Files an example reads (e.g. the photo of example 08) are put in place first.
 				if (spec.prepare) await spec.prepare(ctx);
 				const r = await n8nCommand(n8n, env, ['execute', `--id=${ex.id}`, '--rawOutput'], {
 					timeoutMs: EXECUTE_TIMEOUT_MS,
