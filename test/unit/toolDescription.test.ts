@@ -107,7 +107,9 @@ describe('the fields a model fills through $fromAI()', () => {
 	});
 
 	test('Image URL: public https, which one is @Image1, lists allowed', () => {
-		const url = (field('images').options?.[0] as { values: INodeProperties[] }).values[0];
+		const url = (field('images').options?.[0] as { values: INodeProperties[] }).values.find(
+			(value) => value.name === 'url',
+		)!;
 		expect(url.description).toContain('public https:// URL');
 		expect(url.description).toContain('@Image1');
 		expect(url.description).toContain('list of URLs');
