@@ -10,14 +10,14 @@
  * (uploads overlap the predictions), and what the fake's upload host counted (one presign and
  * one PUT per distinct image, none with the API key). The fake runs in its own process.
  */
-import { spawn } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
+import fs from 'fs';
 import type { INodeExecutionData } from 'n8n-workflow';
 import os from 'os';
 import path from 'path';
 import readline from 'readline';
 
-import { makeImage } from '../test/fake-eachlabs';
-import { runNode, storeBinary } from '../test/helpers/n8n';
+import { binaryBuffer, runNode, storeBinary } from '../test/helpers/n8n';
 import { editImage } from '../test/helpers/params';
 
 process.env.N8N_USER_FOLDER ??= path.join(os.tmpdir(), 'n8n-nodes-kling-o1-bench');
@@ -81,15 +81,31 @@ async function startFakeProcess() {
 	return { apiUrl, control, close: () => child.kill('SIGTERM') };
 }
 
-/** N items, each with its own PNG stored in n8n's filesystem binary store (not in memory). */
+/**
+ * N items, each with its own PNG in n8n's filesystem binary store. The PNGs are made by another
+ * process and streamed into the store, so this process never holds one whole: its memory before
+ * the runs is not inflated by freed image buffers that could hide growth during them.
+ */
 async function binaryItems(count: number, tag: string): Promise<INodeExecutionData[]> {
+	const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'kling-o1-bench-upload-'));
+	const fake = path.join(__dirname, '..', 'test', 'fake-eachlabs');
+	const script = `const { makeImage } = require(${JSON.stringify(fake)}); const fs = require('fs');
+		for (let i = 0; i < ${count}; i++) fs.writeFileSync(${JSON.stringify(folder)} + '/' + i + '.png',
+			makeImage({ id: ${JSON.stringify(tag)} + '-' + i, index: 0, format: 'png', bytes: ${INPUT_BYTES} }));`;
+	const made = spawnSync(process.execPath, ['-e', script], { stdio: 'inherit' });
+	if (made.status !== 0) throw new Error('could not write the input PNGs');
 	const items: INodeExecutionData[] = [];
-	for (let i = 0; i < count; i++) {
-		const bytes = makeImage({ id: `${tag}-${i}`, index: 0, format: 'png', bytes: INPUT_BYTES });
-		const data = await storeBinary(bytes, { fileName: `product-${i}.png`, mimeType: 'image/png' });
-		items.push({ json: { i }, binary: { data } });
+	try {
+		for (let i = 0; i < count; i++) {
+			const data = await storeBinary(fs.createReadStream(path.join(folder, `${i}.png`)), {
+				fileName: `product-${i}.png`,
+				mimeType: 'image/png',
+			});
+			items.push({ json: { i }, binary: { data } });
+		}
+	} finally {
+		fs.rmSync(folder, { recursive: true, force: true });
 	}
-	gc();
 	return items;
 }
 
@@ -146,6 +162,13 @@ async function main() {
 		const binary = best(binaryRuns);
 		const seconds = (runs: Run[]) => runs.map((r) => r.seconds.toFixed(2)).join(', ');
 		const peakRss = Math.max(...binaryRuns.map((r) => r.rss));
+		// What the sampler sees when the files are held whole: proof it would catch a buffering upload.
+		const held = await measure(async () => {
+			const buffers = await Promise.all(
+				batch.map(async (item) => await binaryBuffer(item.binary!.data)),
+			);
+			return buffers.reduce((sum, buffer) => sum + buffer.length, 0);
+		});
 		const succeeded = binary.result.filter((item) => item.json.status === 'success').length;
 
 		console.log(
@@ -154,6 +177,9 @@ async function main() {
 		console.log(`edited: ${succeeded} of ${ITEMS} items succeeded`);
 		console.log(
 			`peak RSS growth: 1 item +${mib(single.rss)}, ${ITEMS} items +${mib(peakRss)} (highest of ${ROUNDS} runs); growth beyond the 1-item run: ${mib(peakRss - single.rss)} (limit 100 MiB)`,
+		);
+		console.log(
+			`reference: the same ${ITEMS} files read whole into Buffers: peak RSS growth +${mib(held.rss)} (${mib(held.result)} of files)`,
 		);
 		console.log(
 			`wall time (best of ${ROUNDS}): binary batch ${binary.seconds.toFixed(2)} s [${seconds(binaryRuns)}], URL batch ${urls.seconds.toFixed(2)} s [${seconds(urlRuns)}]; ratio ${(binary.seconds / urls.seconds).toFixed(3)} (limit 1.15)`,

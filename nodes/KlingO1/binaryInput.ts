@@ -145,6 +145,9 @@ export async function checkBinaryImage(
 	return { ...input, index, fileName, mimeType, bytes, ...found };
 }
 
+/** Read size of a stored file: big enough that a 7 MB upload is a few dozen writes, not a hundred. */
+const READ_CHUNK_BYTES = 1024 * 1024;
+
 export type ImageBody =
 	Buffer | Awaited<ReturnType<IExecuteSingleFunctions['helpers']['getBinaryStream']>>;
 
@@ -158,7 +161,7 @@ export async function openImage(
 	image: BinaryImage,
 ): Promise<ImageBody> {
 	const binary = image.inBinaryField ? ctx.helpers.assertBinaryData(image.field) : image.binary;
-	if (binary.id) return await ctx.helpers.getBinaryStream(binary.id);
+	if (binary.id) return await ctx.helpers.getBinaryStream(binary.id, READ_CHUNK_BYTES);
 	return image.inBinaryField
 		? await ctx.helpers.getBinaryDataBuffer(image.field)
 		: Buffer.from(binary.data, 'base64');
