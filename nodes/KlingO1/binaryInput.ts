@@ -1,7 +1,7 @@
 import { createHash } from 'crypto';
 import type { IBinaryData, IExecuteSingleFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import { INPUT_IMAGE_TYPES, MAX_UPLOAD_BYTES } from './constants';
+import { imageReference, INPUT_IMAGE_TYPES, MAX_UPLOAD_BYTES } from './constants';
 
 /*
  * The files an item holds as binary data, as reference images: which field, whether it is an
@@ -119,7 +119,7 @@ export async function checkBinaryImage(
 	input: BinaryImageInput,
 	index: number,
 ): Promise<BinaryImage | string> {
-	const image = `Image ${index + 1}`;
+	const image = imageReference(index);
 	if (!input.field) {
 		return `${image}: Input Binary Field is empty: name the binary field that holds the image, e.g. data`;
 	}

@@ -8,6 +8,12 @@ export const PRICE_PER_IMAGE_USD = 0.028;
 export const MAX_PROMPT_CHARACTERS = 2500;
 export const MIN_IMAGES = 1;
 export const MAX_IMAGES = 10;
+
+/**
+ * How messages name an input image: as the prompt refers to it (@Image1 is the first), so the
+ * user can match it; counts that start at 0 (item 0, imageIndex 0) are n8n's and the output's.
+ */
+export const imageReference = (index: number) => `@Image${index + 1}`;
 export const MIN_NUM_IMAGES = 1;
 export const MAX_NUM_IMAGES = 9;
 

@@ -1,5 +1,6 @@
 import type { IDataObject, IExecuteSingleFunctions } from 'n8n-workflow';
 
+import { imageReference } from './constants';
 import type { BinaryImage } from './binaryInput';
 import { binaryFieldsOf, checkBinaryImage, inputItemOf } from './binaryInput';
 import type { EditImageParameters, GetPredictionParameters, ImageInput } from './schemas';
@@ -91,7 +92,7 @@ async function checkBinaryImages(
 		if (image.source !== 'binary') continue;
 		const checked = await checkBinaryImage(ctx, item, itemIndex, image, index).catch(
 			(error: Error) =>
-				`Image ${index + 1} (binary field "${image.field}") could not be read from n8n's binary data: ${error.message}`,
+				`${imageReference(index)} (binary field "${image.field}") could not be read from n8n's binary data: ${error.message}`,
 		);
 		if (typeof checked === 'string') problems.push(checked);
 		else binaryImages.push(checked);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
 	ASPECT_RATIOS,
 	DEFAULT_TIMEOUT_SECONDS,
+	imageReference,
 	MAX_IMAGES,
 	MAX_NUM_IMAGES,
 	MAX_PROMPT_CHARACTERS,
@@ -93,7 +94,7 @@ const imagesSchema = z.array(z.custom<ImageInput>()).transform((images, ctx) => 
 		if (image.source === 'binary') return image;
 		const problem = publicHttpsUrlProblem(image.url);
 		if (problem) {
-			ctx.addIssue({ code: z.ZodIssueCode.custom, message: `Image ${index + 1} ${problem}` });
+			ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${imageReference(index)} ${problem}` });
 		}
 		return { source: 'url', url: typeof image.url === 'string' ? image.url.trim() : '' };
 	});

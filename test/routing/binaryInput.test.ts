@@ -241,7 +241,7 @@ describe('bad binary input: refused before anything is uploaded or created', () 
 			}),
 		]);
 		expect(error.message).toBe(
-			'Image 1 (binary field "data") is of type application/pdf, which Kling O1 cannot use: give it a PNG, JPEG or WebP image',
+			'@Image1 (binary field "data") is of type application/pdf, which Kling O1 cannot use: give it a PNG, JPEG or WebP image',
 		);
 		expect(error.context.itemIndex).toBe(0);
 	});
@@ -259,7 +259,7 @@ describe('bad binary input: refused before anything is uploaded or created', () 
 			[await itemWith({ data: { bytes: png('a') }, attachment_0: { bytes: png('b') } })],
 		);
 		expect(error.message).toBe(
-			'Image 1: item 0 has no binary field "photo"; its binary fields are: data, attachment_0',
+			'@Image1: item 0 has no binary field "photo"; its binary fields are: data, attachment_0',
 		);
 	});
 
@@ -268,7 +268,7 @@ describe('bad binary input: refused before anything is uploaded or created', () 
 			{ json: {} },
 		]);
 		expect(error.message).toBe(
-			'Image 1: item 0 has no binary field "data" (the item holds no binary data at all)',
+			'@Image1: item 0 has no binary field "data" (the item holds no binary data at all)',
 		);
 	});
 
@@ -291,7 +291,7 @@ describe('bad binary input: refused before anything is uploaded or created', () 
 			await itemWith({ data: { bytes: png('x') } }),
 		]);
 		expect(error.message).toBe(
-			'Image 1: Input Binary Field is empty: name the binary field that holds the image, e.g. data',
+			'@Image1: Input Binary Field is empty: name the binary field that holds the image, e.g. data',
 		);
 	});
 
@@ -299,7 +299,7 @@ describe('bad binary input: refused before anything is uploaded or created', () 
 		const error = await refused({ prompt: 'Edit @Image1', images: { image: [binaryImage()] } }, [
 			await itemWith({ data: { bytes: Buffer.alloc(0) } }),
 		]);
-		expect(error.message).toBe('Image 1 (binary field "data") is an empty file (0 bytes)');
+		expect(error.message).toBe('@Image1 (binary field "data") is an empty file (0 bytes)');
 	});
 
 	test('a file over 100 MB (size from the stored metadata)', async () => {
@@ -309,7 +309,7 @@ describe('bad binary input: refused before anything is uploaded or created', () 
 			item,
 		]);
 		expect(error.message).toBe(
-			'Image 1 (binary field "data") is 100 MB (104857601 bytes); Eachlabs takes files of up to 100 MB',
+			'@Image1 (binary field "data") is 100 MB (104857601 bytes); Eachlabs takes files of up to 100 MB',
 		);
 	});
 
@@ -323,7 +323,7 @@ describe('bad binary input: refused before anything is uploaded or created', () 
 			good,
 			bad,
 		]);
-		expect(error.message).toMatch(/^Image 1 \(binary field "data"\) is of type application\/pdf/);
+		expect(error.message).toMatch(/^@Image1 \(binary field "data"\) is of type application\/pdf/);
 		expect(error.context.itemIndex).toBe(2);
 	});
 
@@ -367,7 +367,7 @@ describe('storage faults', () => {
 			run(oneImage, [await itemWith({ data: { bytes: png('denied') } })]),
 		);
 		expect(error.message).toBe(
-			'Image 1 (binary field "data") could not be uploaded to Eachlabs: the storage refused it (HTTP 403, SignatureDoesNotMatch)',
+			'@Image1 (binary field "data") could not be uploaded to Eachlabs: the storage refused it (HTTP 403, SignatureDoesNotMatch)',
 		);
 		expect(error.description).toMatch(/^No prediction was created for this item/);
 		expect(fake.stats()).toMatchObject({ presigns: 1, uploads: 1, createRequests: 0 });
@@ -381,7 +381,7 @@ describe('storage faults', () => {
 			]),
 		);
 		expect(error.message).toBe(
-			'Image 1 (binary field "data") could not be uploaded to Eachlabs: the storage kept answering HTTP 500',
+			'@Image1 (binary field "data") could not be uploaded to Eachlabs: the storage kept answering HTTP 500',
 		);
 		expect(fake.stats().uploads).toBeGreaterThanOrEqual(3);
 		expect(fake.stats().createRequests).toBe(0);
@@ -516,7 +516,7 @@ describe('what the fake checks (the oracle)', () => {
 		).catch((thrown) => thrown);
 		// Typed by a user, this loopback http URL is refused by the node before the fake sees it;
 		// the same address as Eachlabs' own public_url is accepted (the tests above).
-		expect(error.message).toMatch(/^Image 1 must be an https:\/\/ URL/);
+		expect(error.message).toMatch(/^@Image1 must be an https:\/\/ URL/);
 		fake.reset();
 		const created = await fetch(`${fake.apiUrl}/v1/prediction/`, {
 			method: 'POST',

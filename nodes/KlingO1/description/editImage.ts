@@ -20,7 +20,7 @@ export const editImageProperties: INodeProperties[] = [
 		required: true,
 		default: '',
 		placeholder: 'e.g. Put @Image1 on a marble table, soft daylight',
-		description: `What to change, in plain words (up to ${MAX_PROMPT_CHARACTERS} characters). Refer to the input images as @Image1, @Image2 … in the order of their URLs.`,
+		description: `What to change, in plain words (up to ${MAX_PROMPT_CHARACTERS} characters). Refer to the input images as @Image1, @Image2 … in the order of the Images list.`,
 		hint: 'Refer to the images below as @Image1, @Image2 … in the order they are listed (or @Image when there is only one)',
 		displayOptions: showForEditImage,
 		routing: { send: { type: 'body', property: 'input.prompt' } },
@@ -34,6 +34,8 @@ export const editImageProperties: INodeProperties[] = [
 		required: true,
 		default: { image: [{ url: '' }] },
 		description: `The input images (1 to ${MAX_IMAGES}): public https:// URLs of PNG, JPEG or WebP files, or such files the item holds`,
+		// n8n cannot number the rows of a list itself: say here which row is which @ImageN.
+		hint: 'From the top, the rows are @Image1, @Image2 … in the prompt (a row with several URLs or binary fields counts as several, in order). A URL must be public https:// that Eachlabs can download; for files the workflow holds, choose Source: Binary File.',
 		displayOptions: showForEditImage,
 		options: [
 			{
