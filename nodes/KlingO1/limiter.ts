@@ -2,18 +2,57 @@ import { createHash } from 'crypto';
 
 import { MAX_IN_FLIGHT_PER_KEY } from './constants';
 import { CancelledError } from './retry';
+import { KeyWindow } from './window';
+
+/** What the create path tells the slot it holds, and waits on before each send. */
+export interface CreateFeedback {
+	/** Resolves at once, or after a 429 once this process has room for the create again. */
+	ready(signal?: AbortSignal): Promise<void>;
+	/** The API created the prediction. */
+	accepted(): void;
+	/** The API answered 429: the key is full, so this process holds fewer predictions. */
+	rateLimited(): void;
+}
+
+/** Frees the slot when called (at most once counts); also the create path's feedback. */
+export type Release = (() => void) & CreateFeedback;
+
+interface Lease {
+	released: boolean;
+	/** Its create got a 429 and it waits for room; it keeps its place among the holders. */
+	parked: boolean;
+	/** The window's epoch when its create was last let go. */
+	sentEpoch: number;
+	/** Set while it waits in `ready`. */
+	resume?: () => void;
+}
 
 /**
- * A counting semaphore: at most `capacity` holders, the rest wait in order. One per API key and
- * process, so every item of every execution that shares a key shares its 10 slots.
+ * The slots of one API key in this process: at most `window.limit` holders, the rest wait in
+ * order. The limit follows the API's answers (window.ts): 10 for a process alone, about its share
+ * when several n8n workers use the key. A holder whose create got a 429 is "parked": it waits for
+ * one of this process's own predictions to end (its own slot freed at the API) instead of asking
+ * again blindly, and it goes before any item still queued.
  */
 export class Slots {
 	private held = 0;
 
+	private parked = 0;
+
 	private readonly waiting: Array<() => void> = [];
 
-	constructor(readonly capacity: number) {}
+	private readonly parkedWaiting: Lease[] = [];
 
+	readonly window: KeyWindow;
+
+	constructor(
+		readonly capacity: number,
+		private readonly clock: () => number = Date.now,
+	) {
+		this.window = new KeyWindow(capacity);
+	}
+
+	/** Holders: items whose create is being sent, whose prediction runs, or that are parked. */
 	get inFlight() {
 		return this.held;
 	}
@@ -22,18 +61,23 @@ export class Slots {
 		return this.waiting.length;
 	}
 
+	get limit() {
+		return this.window.limit;
+	}
+
+	/** Holders whose create is being sent or whose prediction runs. */
+	private get active() {
+		return this.held - this.parked;
+	}
+
 	/** Resolves with a release function once a slot is free; rejects if the signal fires first. */
-	async acquire(signal?: AbortSignal): Promise<() => void> {
+	async acquire(signal?: AbortSignal): Promise<Release> {
 		if (signal?.aborted) throw new CancelledError();
-		if (this.held < this.capacity) {
-			this.held++;
-			return this.releaser();
-		}
+		if (this.held < this.limit && this.waiting.length === 0) return this.take();
 		return await new Promise((resolve, reject) => {
 			const grant = () => {
 				signal?.removeEventListener('abort', onAbort);
-				this.held++;
-				resolve(this.releaser());
+				resolve(this.take());
 			};
 			const onAbort = () => {
 				const index = this.waiting.indexOf(grant);
@@ -45,14 +89,82 @@ export class Slots {
 		});
 	}
 
-	private releaser() {
-		let released = false;
-		return () => {
-			if (released) return;
-			released = true;
-			this.held--;
-			this.waiting.shift()?.();
-		};
+	private take(): Release {
+		this.held++;
+		this.window.inFlightChanged(this.active, this.clock());
+		const lease: Lease = { released: false, parked: false, sentEpoch: this.window.epoch };
+		return Object.assign(() => this.release(lease), {
+			ready: async (signal?: AbortSignal) => await this.ready(lease, signal),
+			accepted: () => this.accepted(lease),
+			rateLimited: () => this.rateLimited(lease),
+		});
+	}
+
+	private async ready(lease: Lease, signal?: AbortSignal) {
+		if (signal?.aborted) throw new CancelledError();
+		if (!lease.parked || lease.released) return;
+		await new Promise<void>((resolve, reject) => {
+			const onAbort = () => {
+				const index = this.parkedWaiting.indexOf(lease);
+				if (index >= 0) this.parkedWaiting.splice(index, 1);
+				lease.resume = undefined;
+				reject(new CancelledError());
+			};
+			lease.resume = () => {
+				signal?.removeEventListener('abort', onAbort);
+				lease.resume = undefined;
+				resolve();
+			};
+			signal?.addEventListener('abort', onAbort, { once: true });
+			this.parkedWaiting.push(lease);
+			this.pump();
+		});
+	}
+
+	private accepted(lease: Lease) {
+		if (lease.released || lease.parked) return;
+		this.window.accepted(this.active);
+		this.pump();
+	}
+
+	private rateLimited(lease: Lease) {
+		if (lease.released || lease.parked) return;
+		lease.parked = true;
+		this.parked++;
+		this.window.rateLimited(this.active, lease.sentEpoch);
+		this.window.inFlightChanged(this.active, this.clock());
+	}
+
+	private release(lease: Lease) {
+		if (lease.released) return;
+		lease.released = true;
+		if (lease.parked) {
+			lease.parked = false;
+			this.parked--;
+			const index = this.parkedWaiting.indexOf(lease);
+			if (index >= 0) this.parkedWaiting.splice(index, 1);
+		}
+		this.held--;
+		this.window.inFlightChanged(this.active, this.clock());
+		this.pump();
+	}
+
+	/**
+	 * Lets holders and waiters go while the window has room. Parked holders first: they already
+	 * hold their place, and an own prediction that just ended is a slot free at the API.
+	 */
+	private pump() {
+		while (this.parkedWaiting.length > 0 && this.active < this.limit) {
+			const lease = this.parkedWaiting.shift() as Lease;
+			lease.parked = false;
+			this.parked--;
+			lease.sentEpoch = this.window.epoch;
+			this.window.inFlightChanged(this.active, this.clock());
+			lease.resume?.();
+		}
+		while (this.waiting.length > 0 && this.held < this.limit) {
+			(this.waiting.shift() as () => void)();
+		}
 	}
 }
 

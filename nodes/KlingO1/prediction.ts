@@ -1,6 +1,7 @@
 import type { DeclarativeRestApiSettings, IExecutePaginationFunctions } from 'n8n-workflow';
 
 import type { ErrorContext } from './errors';
+import type { CreateFeedback } from './limiter';
 import {
 	apiAnswerError,
 	asText,
@@ -30,7 +31,12 @@ export interface Limits {
 	signal: AbortSignal;
 }
 
+/** A create may hold a slot of the key's limiter (limiter.ts), which learns from its answers. */
+type CreateLimits = Limits & { slot?: CreateFeedback };
+
 type RequestData = DeclarativeRestApiSettings.ResultOptions;
+
+const RATE_LIMITED = 'it kept answering that the rate limit was reached (HTTP 429)';
 
 /** Re-sends of a create whose answer was lost: each may have made (and charged) a prediction. */
 export const MAX_AMBIGUOUS_RESENDS = 2;
@@ -51,7 +57,7 @@ function retryOrThrow(
 	const { statusCode, headers } = answer;
 	if (statusCode === 429) {
 		return {
-			retry: 'it kept answering that the rate limit was reached (HTTP 429)',
+			retry: RATE_LIMITED,
 			waitMs: retryAfterMs(headers) ?? undefined,
 		};
 	}
@@ -92,12 +98,15 @@ export async function createPrediction(
 	ctx: IExecutePaginationFunctions,
 	requestData: RequestData,
 	body: object,
-	limits: Limits,
+	limits: CreateLimits,
 ): Promise<{ predictionId: string; warnings: string[] }> {
 	const context = { itemIndex: limits.itemIndex };
 	const warnings: string[] = [];
 	let ambiguous = 0;
 	const result = await retryUntil(async () => {
+		// After a 429 the slot waits for room; a create let go after the item's time is not sent.
+		await limits.slot?.ready(limits.signal);
+		if (Date.now() >= limits.deadline) return { retry: RATE_LIMITED };
 		// A create that times out may still have been made: give it time to answer.
 		const timeout = requestTimeout(60_000, limits.deadline, 15_000);
 		const answer = await sendToApi(ctx, requestData, { body, timeout }, limits.signal);
@@ -116,6 +125,7 @@ export async function createPrediction(
 			}
 			return retryConnection(ctx, answer, context);
 		}
+		if (answer.statusCode === 429) limits.slot?.rateLimited();
 		if (answer.statusCode < 200 || answer.statusCode >= 300) {
 			return retryOrThrow(ctx, answer, context);
 		}
@@ -127,6 +137,7 @@ export async function createPrediction(
 				context,
 			);
 		}
+		limits.slot?.accepted();
 		return { done: { predictionId: created.data.predictionID, warnings } };
 	}, limits);
 	if (result instanceof RetriesExhausted && warnings.length) {

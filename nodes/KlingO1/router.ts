@@ -246,7 +246,10 @@ export async function runEditImage(
 		const limits = limitsOf(job, timeoutSeconds, since);
 		let succeeded = false;
 		try {
-			created = await createPrediction(job.ctx, job.requestData, body, limits);
+			created = await createPrediction(job.ctx, job.requestData, body, {
+				...limits,
+				slot: release,
+			});
 			remember(job, created.predictionId);
 			prediction = await waitForPrediction(job.ctx, job.requestData, created.predictionId, {
 				...limits,
