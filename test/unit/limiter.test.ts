@@ -1,44 +1,143 @@
-import { Slots, slotsFor } from '../../nodes/KlingO1/limiter';
+import { Slots, slotsFor, type Release } from '../../nodes/KlingO1/limiter';
 import { CancelledError } from '../../nodes/KlingO1/retry';
 
 const tick = async () => await new Promise((resolve) => setImmediate(resolve));
 
-test('never more than capacity holders; waiters start in order as slots free', async () => {
-	const slots = new Slots(2);
-	const order: number[] = [];
-	const releases = await Promise.all([slots.acquire(), slots.acquire()]);
-	const waiting = [3, 4, 5].map(async (n) => {
-		const release = await slots.acquire();
-		order.push(n);
-		return release;
+/** Takes a slot and reports its create as accepted, as the create path does. */
+async function acceptedSlot(slots: Slots, signal?: AbortSignal): Promise<Release> {
+	const release = await slots.acquire(signal);
+	await release.ready(signal);
+	release.accepted();
+	return release;
+}
+
+describe('slots of one key in one process', () => {
+	test('one create in the air at first; a process alone reaches 10 at once and never more', async () => {
+		const slots = new Slots(10);
+		expect(slots.capacity).toBe(10);
+		const waiting = Array.from({ length: 12 }, async () => await acceptedSlot(slots));
+		await tick();
+		// Each accepted create lets the next one go: 10 hold a slot, 2 wait.
+		expect(slots.inFlight).toBe(10);
+		const releases = await Promise.all(waiting.slice(0, 10));
+		expect(slots.limit).toBe(10);
+		expect(slots.queued).toBe(2);
+		releases[0]();
+		releases[0](); // a second call must not free a second slot
+		await tick();
+		expect(slots.inFlight).toBe(10);
+		expect(slots.queued).toBe(1);
 	});
-	await tick();
-	expect(slots.inFlight).toBe(2);
-	expect(slots.queued).toBe(3);
-	releases[0]();
-	await tick();
-	expect(order).toEqual([3]);
-	expect(slots.inFlight).toBe(2);
-	releases[1]();
-	releases[1](); // a second call must not free a second slot
-	await tick();
-	expect(order).toEqual([3, 4]);
-	expect(slots.inFlight).toBe(2);
-	(await waiting[0])();
-	await tick();
-	expect(order).toEqual([3, 4, 5]);
+
+	test('the first create goes alone; each accepted create lets one more go', async () => {
+		const slots = new Slots(10);
+		const first = await slots.acquire();
+		let second: Release | undefined;
+		void slots.acquire().then((release) => (second = release));
+		await tick();
+		expect(second).toBeUndefined();
+		first.accepted();
+		await tick();
+		expect(second).toBeDefined();
+		expect(slots.inFlight).toBe(2);
+	});
+
+	test('waiters start in order as slots free', async () => {
+		const slots = new Slots(2);
+		const order: number[] = [];
+		const held = [await acceptedSlot(slots), await acceptedSlot(slots)];
+		expect(slots.limit).toBe(2);
+		const waiting = [3, 4, 5].map(async (n) => {
+			const release = await acceptedSlot(slots);
+			order.push(n);
+			return release;
+		});
+		await tick();
+		expect(slots.queued).toBe(3);
+		held[0]();
+		await tick();
+		expect(order).toEqual([3]);
+		held[1]();
+		await tick();
+		expect(order).toEqual([3, 4]);
+		expect(slots.inFlight).toBe(2);
+		(await waiting[0])();
+		await tick();
+		expect(order).toEqual([3, 4, 5]);
+	});
+
+	test('a waiter whose signal fires leaves the queue without taking a slot', async () => {
+		const slots = new Slots(1);
+		const release = await slots.acquire();
+		const controller = new AbortController();
+		const waiting = slots.acquire(controller.signal);
+		controller.abort();
+		await expect(waiting).rejects.toBeInstanceOf(CancelledError);
+		expect(slots.queued).toBe(0);
+		release();
+		expect(slots.inFlight).toBe(0);
+	});
 });
 
-test('a waiter whose signal fires leaves the queue without taking a slot', async () => {
-	const slots = new Slots(1);
-	const release = await slots.acquire();
-	const controller = new AbortController();
-	const waiting = slots.acquire(controller.signal);
-	controller.abort();
-	await expect(waiting).rejects.toBeInstanceOf(CancelledError);
-	expect(slots.queued).toBe(0);
-	release();
-	expect(slots.inFlight).toBe(0);
+describe('a create answered 429', () => {
+	async function fullWindowOf(slots: Slots, n: number) {
+		const held: Release[] = [];
+		for (let i = 0; i < n; i++) held.push(await acceptedSlot(slots));
+		return held;
+	}
+
+	test('lowers the window to half of the others still running and waits for one of them to end', async () => {
+		const slots = new Slots(10);
+		const held = await fullWindowOf(slots, 8);
+		const limited = await slots.acquire();
+		limited.rateLimited();
+		// 8 others run: the window is 4, so the 429'd create waits until only 3 run.
+		expect(slots.limit).toBe(4);
+		let resent = false;
+		void limited.ready().then(() => (resent = true));
+		const queued = slots.acquire();
+		for (let i = 0; i < 4; i++) held[i]();
+		await tick();
+		expect(resent).toBe(false);
+		held[4]();
+		await tick();
+		expect(resent).toBe(true);
+		// The parked create went first; the queued item still waits (4 hold: 3 running, 1 resent).
+		expect(slots.inFlight).toBe(4);
+		expect(slots.queued).toBe(1);
+		limited.accepted();
+		held[5]();
+		await expect(queued).resolves.toEqual(expect.any(Function));
+	});
+
+	test('with nothing else running, it goes again at once (no deadlock)', async () => {
+		const slots = new Slots(10);
+		const release = await slots.acquire();
+		release.rateLimited();
+		expect(slots.limit).toBe(1);
+		await expect(release.ready()).resolves.toBeUndefined();
+		release.accepted();
+		expect(slots.inFlight).toBe(1);
+	});
+
+	test('a parked create whose item stops leaves without taking anything', async () => {
+		const slots = new Slots(10);
+		const held = await fullWindowOf(slots, 2);
+		const limited = await slots.acquire();
+		limited.rateLimited();
+		const controller = new AbortController();
+		const waiting = limited.ready(controller.signal);
+		controller.abort();
+		await expect(waiting).rejects.toBeInstanceOf(CancelledError);
+		limited();
+		expect(slots.inFlight).toBe(2);
+		held.forEach((release) => release());
+		expect(slots.inFlight).toBe(0);
+		// A released slot ignores late reports.
+		limited.accepted();
+		limited.rateLimited();
+		expect(slots.inFlight).toBe(0);
+	});
 });
 
 test('one limiter per API key and base URL, shared by every caller', () => {
