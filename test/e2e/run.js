@@ -844,8 +844,9 @@ function writeCounts(counts) {
 	fs.writeFileSync(path.join(folder, 'e2e.json'), JSON.stringify(counts));
 }
 
-// The harness, for suites in their own files (test/e2e/agent.js).
+// The harness, for suites in their own files (test/e2e/agent.js, test/e2e/queue.js).
 module.exports = {
+	REPO,
 	API_KEY,
 	CREDENTIAL_TYPE,
 	E2E_CREDENTIAL,
@@ -857,6 +858,8 @@ module.exports = {
 	freePorts,
 	httpJson,
 	installPackage,
+	killGroup,
+	children,
 	logRecords,
 	moduleResolution,
 	n8nCommand,

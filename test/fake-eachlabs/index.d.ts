@@ -108,6 +108,8 @@ export interface FakeEachlabsStats {
 	faultsInjected: number;
 	/** Prediction ids in creation order. */
 	predictions: string[];
+	/** The prompt each prediction was created from, by prediction id. */
+	prompts: Record<string, string>;
 }
 
 export interface RecordedRequest {

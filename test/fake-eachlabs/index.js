@@ -213,7 +213,9 @@ async function startFakeEachlabs(options = {}) {
 			const now = Date.now();
 			let inFlight = 0;
 			for (const p of ctx.predictions.values()) if (now < p.endAt) inFlight += 1;
-			return { ...ctx.counters, inFlight, predictions: [...ctx.predictions.keys()] };
+			const prompts = {};
+			for (const p of ctx.predictions.values()) prompts[p.id] = p.input.prompt;
+			return { ...ctx.counters, inFlight, predictions: [...ctx.predictions.keys()], prompts };
 		},
 		failNext(route, kind, count = 1, opts = {}) {
 			ctx.faultPlan.script(route, kind, count, opts);
