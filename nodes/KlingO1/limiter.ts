@@ -1,7 +1,8 @@
 import { createHash } from 'crypto';
+import { sleep } from 'n8n-workflow';
 
 import { MAX_IN_FLIGHT_PER_KEY } from './constants';
-import { CancelledError } from './retry';
+import { CancelledError, retryPolicy } from './retry';
 import { KeyWindow } from './window';
 
 /** What the create path tells the slot it holds, and waits on before each send. */
@@ -10,8 +11,8 @@ export interface CreateFeedback {
 	ready(signal?: AbortSignal): Promise<void>;
 	/** The API created the prediction. */
 	accepted(): void;
-	/** The API answered 429: the key is full, so this process holds fewer predictions. */
-	rateLimited(): void;
+	/** The API answered 429 (asking to wait `retryAfterMs`): this process holds fewer predictions. */
+	rateLimited(retryAfterMs?: number): void;
 }
 
 /** Frees the slot when called (at most once counts); also the create path's feedback. */
@@ -42,6 +43,14 @@ export class Slots {
 	private readonly waiting: Array<() => void> = [];
 
 	private readonly parkedWaiting: Lease[] = [];
+
+	/**
+	 * Until then, parked creates wait for one of this process's own predictions to end: a 429 for
+	 * one of them must not let the next one ask at once (a burst of 429s).
+	 */
+	private quietUntil = 0;
+
+	private wakeScheduled = false;
 
 	readonly window: KeyWindow;
 
@@ -96,7 +105,7 @@ export class Slots {
 		return Object.assign(() => this.release(lease), {
 			ready: async (signal?: AbortSignal) => await this.ready(lease, signal),
 			accepted: () => this.accepted(lease),
-			rateLimited: () => this.rateLimited(lease),
+			rateLimited: (retryAfterMs?: number) => this.rateLimited(lease, retryAfterMs),
 		});
 	}
 
@@ -123,16 +132,19 @@ export class Slots {
 
 	private accepted(lease: Lease) {
 		if (lease.released || lease.parked) return;
+		this.quietUntil = 0;
 		this.window.accepted(this.active);
 		this.pump();
 	}
 
-	private rateLimited(lease: Lease) {
+	private rateLimited(lease: Lease, retryAfterMs = 0) {
 		if (lease.released || lease.parked) return;
+		this.quietUntil = this.clock() + Math.max(retryAfterMs, retryPolicy.minServerWaitMs);
 		lease.parked = true;
 		this.parked++;
 		this.window.rateLimited(this.active, lease.sentEpoch);
 		this.window.inFlightChanged(this.active, this.clock());
+		this.pump();
 	}
 
 	private release(lease: Lease) {
@@ -143,7 +155,7 @@ export class Slots {
 			this.parked--;
 			const index = this.parkedWaiting.indexOf(lease);
 			if (index >= 0) this.parkedWaiting.splice(index, 1);
-		}
+		} else this.quietUntil = 0;
 		this.held--;
 		this.window.inFlightChanged(this.active, this.clock());
 		this.pump();
@@ -154,17 +166,36 @@ export class Slots {
 	 * hold their place, and an own prediction that just ended is a slot free at the API.
 	 */
 	private pump() {
-		while (this.parkedWaiting.length > 0 && this.active < this.limit) {
+		while (
+			this.parkedWaiting.length > 0 &&
+			this.active < this.limit &&
+			this.clock() >= this.quietUntil
+		) {
 			const lease = this.parkedWaiting.shift() as Lease;
 			lease.parked = false;
 			this.parked--;
 			lease.sentEpoch = this.window.epoch;
 			this.window.inFlightChanged(this.active, this.clock());
 			lease.resume?.();
+			// One at a time until the API has answered it.
+			if (this.active > 0 && this.quietUntil > 0) this.quietUntil = Number.POSITIVE_INFINITY;
 		}
 		while (this.waiting.length > 0 && this.held < this.limit) {
 			(this.waiting.shift() as () => void)();
 		}
+		this.wakeWhenQuietEnds();
+	}
+
+	/** Parked creates held back only by the quiet time go when it ends, even if nothing else moves. */
+	private wakeWhenQuietEnds() {
+		const wait = this.quietUntil - this.clock();
+		if (this.wakeScheduled || this.parkedWaiting.length === 0 || this.active >= this.limit) return;
+		if (wait <= 0 || !Number.isFinite(wait)) return;
+		this.wakeScheduled = true;
+		void sleep(wait).then(() => {
+			this.wakeScheduled = false;
+			this.pump();
+		});
 	}
 }
 

@@ -125,7 +125,7 @@ export async function createPrediction(
 			}
 			return retryConnection(ctx, answer, context);
 		}
-		if (answer.statusCode === 429) limits.slot?.rateLimited();
+		if (answer.statusCode === 429) limits.slot?.rateLimited(retryAfterMs(answer.headers));
 		if (answer.statusCode < 200 || answer.statusCode >= 300) {
 			return retryOrThrow(ctx, answer, context);
 		}

@@ -110,14 +110,52 @@ describe('a create answered 429', () => {
 		await expect(queued).resolves.toEqual(expect.any(Function));
 	});
 
-	test('with nothing else running, it goes again at once (no deadlock)', async () => {
-		const slots = new Slots(10);
-		const release = await slots.acquire();
-		release.rateLimited();
-		expect(slots.limit).toBe(1);
-		await expect(release.ready()).resolves.toBeUndefined();
-		release.accepted();
-		expect(slots.inFlight).toBe(1);
+	test('with nothing else running, it goes again once Retry-After has passed (no deadlock)', async () => {
+		jest.useFakeTimers();
+		try {
+			const slots = new Slots(10);
+			const release = await slots.acquire();
+			release.rateLimited(2000);
+			expect(slots.limit).toBe(1);
+			let resent = false;
+			void release.ready().then(() => (resent = true));
+			await jest.advanceTimersByTimeAsync(1900);
+			expect(resent).toBe(false);
+			await jest.advanceTimersByTimeAsync(200);
+			expect(resent).toBe(true);
+			release.accepted();
+			expect(slots.inFlight).toBe(1);
+		} finally {
+			jest.useRealTimers();
+		}
+	});
+
+	test('a 429 for a parked create does not let the next parked one ask at once', async () => {
+		jest.useFakeTimers();
+		try {
+			const slots = new Slots(10);
+			const running = await fullWindowOf(slots, 3);
+			const first = await slots.acquire();
+			running.shift()?.();
+			const second = await slots.acquire();
+			first.rateLimited(1000);
+			second.rateLimited(1000);
+			const resent: string[] = [];
+			void first.ready().then(() => resent.push('first'));
+			void second.ready().then(() => resent.push('second'));
+			// Both parked; one of this process's own predictions ends, then the last one.
+			running.forEach((release) => release());
+			await jest.advanceTimersByTimeAsync(0);
+			expect(resent).toEqual(['first']);
+			// Another 429: the second waits out the Retry-After instead of asking right away.
+			first.rateLimited(1000);
+			await jest.advanceTimersByTimeAsync(900);
+			expect(resent).toEqual(['first']);
+			await jest.advanceTimersByTimeAsync(100);
+			expect(resent).toEqual(['first', 'second']);
+		} finally {
+			jest.useRealTimers();
+		}
 	});
 
 	test('a parked create whose item stops leaves without taking anything', async () => {

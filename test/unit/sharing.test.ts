@@ -45,7 +45,7 @@ async function item(slots: Slots, api: Api, latencyMs: number) {
 			release();
 			return;
 		}
-		release.rateLimited();
+		release.rateLimited(RETRY_AFTER_MS);
 		await sleep(RETRY_AFTER_MS);
 	}
 }
