@@ -22,6 +22,8 @@ export const windowPolicy = {
 	decrease: 0.5,
 	/** Nothing in flight for this long: the next burst starts from 1 again. */
 	idleRestartMs: 60_000,
+	/** After a successful probe, keep adding one per accepted create (else one per window). */
+	keepGrowing: true,
 };
 
 export class KeyWindow {
@@ -61,7 +63,7 @@ export class KeyWindow {
 		this.streak++;
 		if (this.streak >= this.current) {
 			this.grow();
-			this.growing = true;
+			this.growing = windowPolicy.keepGrowing;
 		}
 	}
 

@@ -106,7 +106,7 @@ test.each([
 );
 
 test('a worker that joins a busy key gets a share, and takes the whole key back when alone', async () => {
-	const result = await workers(2, 40, { startsMs: [0, 3000] });
+	const result = await workers(2, 40, { startsMs: [0, 40, 80, 120, 160] });
 	expect(result.creates).toBe(80);
 	expect(result.rateLimited).toBeLessThanOrEqual(16);
 	// 80 jobs of 2 s at 10 at once need 16 s; the late worker ends within a few rounds of that.
