@@ -80,6 +80,10 @@ test('60 items with 10% 5xx and 3% resets under the 10-concurrent limit → 60 s
 
 test('soak with 3 creates whose answers are lost after creating: 63 predictions, exactly the 3 extra ones orphaned and their items warned', async () => {
 	const fake = await startFake({ jobMs: 300, faults });
+	// A first run lets this process's limiter reach 10 at once (it starts with one create in the
+	// air), so that the 3 lost answers hit 3 different items rather than one item's re-sends.
+	await run(fake, { parameters: editParams(), items: manyItems(10) });
+	fake.reset();
 	fake.failNext('create', 'resetAfterCreate', 3);
 	const items = await run(fake, { parameters: editParams(), items: manyItems(N) });
 	await expectSixtySuccesses(fake, items);
