@@ -170,6 +170,8 @@ describe('fake Eachlabs server', () => {
 		});
 		expect(fake.stats()).toMatchObject({ creates: 1, downloads: 1, maxInFlight: 1, inFlight: 0 });
 		expect(fake.stats().predictions).toEqual([id]);
+		// Each prediction's prompt, so a test can tell which item an image was made for.
+		expect(fake.stats().prompts).toEqual({ [id]: 'Edit @Image1' });
 	});
 
 	test('png and webp outputs carry their magic bytes and requested size', async () => {
