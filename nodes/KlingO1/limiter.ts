@@ -31,9 +31,10 @@ interface Lease {
 /**
  * The slots of one API key in this process: at most `window.limit` holders, the rest wait in
  * order. The limit follows the API's answers (window.ts): 10 for a process alone, about its share
- * when several n8n workers use the key. A holder whose create got a 429 is "parked": it waits for
- * one of this process's own predictions to end (its own slot freed at the API) instead of asking
- * again blindly, and it goes before any item still queued.
+ * when several n8n workers use the key. A holder whose create got a 429 is "parked": after its
+ * Retry-After it waits for room, which one of this process's own predictions ending gives (a place
+ * freed at the API), instead of asking again blindly; it goes before any item still queued. With
+ * none of its own running, parked creates ask one at a time, once per Retry-After.
  */
 export class Slots {
 	private held = 0;
@@ -45,8 +46,8 @@ export class Slots {
 	private readonly parkedWaiting: Lease[] = [];
 
 	/**
-	 * Until then, parked creates wait for one of this process's own predictions to end: a 429 for
-	 * one of them must not let the next one ask at once (a burst of 429s).
+	 * After a 429 and until then (or until an own prediction ends or is accepted), parked creates
+	 * stay parked: a 429 for one of them must not let the next one ask at once (a burst of 429s).
 	 */
 	private quietUntil = 0;
 
