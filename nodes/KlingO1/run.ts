@@ -2,8 +2,10 @@ import type { IExecuteSingleFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import type { NodeError } from './errors';
+import { CreateLedger } from './ledger';
 import type { ItemCheck } from './parameters';
 import { checkItem } from './parameters';
+import { isToolCall } from './toolCall';
 
 /*
  * What the items of one node run share. n8n's routing runs every item's request function at once
@@ -11,7 +13,9 @@ import { checkItem } from './parameters';
  * - no paid create starts while any item's input is invalid (unless the node continues on fail),
  * - after the first failure (when the node stops on errors) no further prediction is created,
  * - the error the node stops with names the predictions already created, to resume them.
- * It is keyed by the run's execute-data object, which all items of one run share.
+ * It is keyed by the run's execute-data object, which all items of one run share. n8n reuses that
+ * object when it runs the node again (Retry On Fail): each try gets a fresh RunState, but they
+ * all share one CreateLedger, so a later try resumes what an earlier one paid for.
  */
 
 export interface RunState {
@@ -25,7 +29,10 @@ export interface RunState {
 	stopListening?: () => void;
 	failure?: NodeError;
 	failureDescription?: string;
-	created: Array<{ itemIndex: number; predictionId: string }>;
+	/** Every create of this execution, across Retry On Fail tries. */
+	ledger: CreateLedger;
+	/** Whether the list of predictions went to n8n's log (once, after a manual stop). */
+	logged?: boolean;
 }
 
 const runs = new WeakMap<object, RunState>();
@@ -44,7 +51,9 @@ function itemCount(ctx: IExecuteSingleFunctions): number {
 
 /**
  * The state of the run this item belongs to. n8n reuses the execute-data object when it runs the
- * node again ("Retry On Fail"), so an item index that has already begun starts a fresh run.
+ * node again ("Retry On Fail"), so an item index that has already begun starts a fresh run, with
+ * the same ledger. As an AI tool the execute data is the agent's and every call is a request of
+ * its own: nothing is carried over.
  */
 export function runStateOf(ctx: IExecuteSingleFunctions): RunState {
 	const key = ctx.getExecuteData() as object;
@@ -52,7 +61,9 @@ export function runStateOf(ctx: IExecuteSingleFunctions): RunState {
 	let run = runs.get(key);
 	if (!run || run.started.has(itemIndex)) {
 		const checks = Array.from({ length: itemCount(ctx) }, (_, index) => checkItem(ctx, index));
-		run = { checks, started: new Set(), controllers: new Set(), halted: false, created: [] };
+		const ledger = run && !isToolCall(ctx.getNode()) ? run.ledger : new CreateLedger();
+		ledger.attempt++;
+		run = { checks, started: new Set(), controllers: new Set(), halted: false, ledger };
 		runs.set(key, run);
 	}
 	run.started.add(itemIndex);
@@ -137,16 +148,14 @@ export function failRun(run: RunState, error: NodeError): NodeError {
 	return run.failure;
 }
 
-/** Adds the predictions created in this run to the error, so the user can resume them. */
+/**
+ * Adds every prediction created in this execution (and every create with no clear answer) to the
+ * error, so the user can resume them instead of paying again. Called as each item settles: n8n
+ * shows the error once all have, so by then the list is complete.
+ */
 export function describeFailure(run: RunState) {
-	if (!run.failure || run.created.length === 0) return;
-	const list = run.created
-		.map(({ predictionId, itemIndex }) => `${predictionId} (item ${itemIndex})`)
-		.join(', ');
-	run.failure.description = [
-		run.failureDescription,
-		`Predictions already created in this run, which you can resume with Get Prediction: ${list}.`,
-	]
-		.filter(Boolean)
-		.join(' ');
+	if (!run.failure) return;
+	const ledger = run.ledger.describe();
+	if (!ledger.length) return;
+	run.failure.description = [run.failureDescription, ...ledger].filter(Boolean).join(' ');
 }

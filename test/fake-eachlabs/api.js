@@ -7,7 +7,13 @@ const crypto = require('crypto');
 const { readBody, BodyTooLarge, parseJson, sendJson, errorBody, destroy } = require('./http');
 const { applyFault } = require('./faults');
 const { validateInput, isObject, MODEL, MODEL_VERSION } = require('./validate');
-const { createPrediction, predictionView, isRunning, cancelPrediction } = require('./predictions');
+const {
+	createPrediction,
+	predictionView,
+	isRunning,
+	cancelPrediction,
+	parseMarkers,
+} = require('./predictions');
 const { fileExists, UPLOAD_LENGTH_RANGE } = require('./files');
 const { handleControl } = require('./control');
 
@@ -119,6 +125,13 @@ function handleCreate(ctx, req, res, body, key) {
 	}
 	const checked = validateInput(body.input, [ctx.filesUrl]);
 	if ('error' in checked) return invalid(res, checked.error);
+	const markers = parseMarkers(checked.input.prompt);
+	if (markers.reject) {
+		return invalid(
+			res,
+			'Could not download image_urls[0]: the host refused (simulated by [reject])',
+		);
+	}
 
 	const now = Date.now();
 	const limited = rateLimitReason(ctx, key, now);
@@ -149,6 +162,8 @@ function handleCreate(ctx, req, res, body, key) {
 	for (const p of ctx.predictions.values()) if (isRunning(p, now)) inFlight += 1;
 	ctx.counters.maxInFlight = Math.max(ctx.counters.maxInFlight, inFlight);
 
+	// The prediction exists from here on; the answer may still reach the client late.
+	if (markers.answerDelayMs) res.fakeDelayMs = markers.answerDelayMs;
 	return sendJson(res, 200, {
 		status: 'success',
 		message: 'Prediction created successfully',
@@ -240,7 +255,11 @@ async function handleApi(ctx, req, res) {
 	const route = matchRoute(req.method, path);
 	if (route.stat) ctx.counters[route.stat] += 1;
 	if (route.name) {
-		const fault = ctx.takeFault(route.name);
+		// A create's random fate follows its body, not the order concurrent creates arrive in.
+		const fault = ctx.takeFault(
+			route.name,
+			route.name === 'create' ? raw.toString('utf8') : undefined,
+		);
 		if (fault && applyFault(fault, ctx, route.name, req, res, route)) return;
 	} else {
 		const status = route.pathMatched ? 405 : 404;

@@ -143,8 +143,8 @@ async function startFakeEachlabs(options = {}) {
 				time: Date.now(),
 			});
 		},
-		takeFault(route) {
-			const fault = ctx.faultPlan.take(route, ctx.options.faults);
+		takeFault(route, key) {
+			const fault = ctx.faultPlan.take(route, ctx.options.faults, key);
 			if (fault) ctx.counters.faultsInjected += 1;
 			return fault;
 		},
