@@ -121,7 +121,7 @@ export async function createPrediction(
 	let ambiguous = 0;
 	/** A create that reached Eachlabs without a clear answer: re-sent at most twice, with a warning. */
 	const unclear = (what: string, problem: string): Attempt<never> => {
-		const when = `At ${new Date().toISOString()} ${what} after the create request was sent`;
+		const when = `At ${new Date().toISOString()} ${what}`;
 		if (ambiguous++ >= MAX_AMBIGUOUS_RESENDS) {
 			warnings.push(
 				`${when}; the node did not send it again (it already had ${MAX_AMBIGUOUS_RESENDS} times), so a prediction may have been charged without the node learning its ID.`,
@@ -144,7 +144,10 @@ export async function createPrediction(
 		if (answer instanceof ConnectionFailure) {
 			if (answer.sent && answer.retryable) {
 				limits.ledger.unknown(record, answer.problem);
-				return unclear(`the connection to Eachlabs failed (${answer.problem})`, answer.problem);
+				return unclear(
+					`the connection to Eachlabs failed after the create request was sent (${answer.problem})`,
+					answer.problem,
+				);
 			}
 			limits.ledger.nothing(record);
 			return retryConnection(ctx, answer, context);
@@ -152,7 +155,7 @@ export async function createPrediction(
 		if (isGatewayAnswer(answer)) {
 			const problem = gatewayProblem(answer);
 			limits.ledger.unknown(record, problem);
-			return unclear(problem, problem);
+			return unclear(`${problem} after the create request was sent`, problem);
 		}
 		if (answer.statusCode < 200 || answer.statusCode >= 300) {
 			limits.ledger.nothing(record);

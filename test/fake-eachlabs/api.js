@@ -126,6 +126,8 @@ function handleCreate(ctx, req, res, body, key) {
 	const checked = validateInput(body.input, [ctx.filesUrl]);
 	if ('error' in checked) return invalid(res, checked.error);
 	const markers = parseMarkers(checked.input.prompt);
+	// The answer, whichever it is, may reach the client late.
+	if (markers.answerDelayMs) res.fakeDelayMs = markers.answerDelayMs;
 	if (markers.reject) {
 		return invalid(
 			res,
@@ -162,8 +164,6 @@ function handleCreate(ctx, req, res, body, key) {
 	for (const p of ctx.predictions.values()) if (isRunning(p, now)) inFlight += 1;
 	ctx.counters.maxInFlight = Math.max(ctx.counters.maxInFlight, inFlight);
 
-	// The prediction exists from here on; the answer may still reach the client late.
-	if (markers.answerDelayMs) res.fakeDelayMs = markers.answerDelayMs;
 	return sendJson(res, 200, {
 		status: 'success',
 		message: 'Prediction created successfully',

@@ -154,6 +154,13 @@ export interface FakeEachlabs {
 	failNext(route: FaultRoute, kind: FaultKind, count?: number, opts?: FailNextOptions): void;
 	/** Where output `index` of a prediction lives. */
 	outputUrl(predictionId: string, index?: number, format?: 'png' | 'jpeg' | 'webp'): string;
+	/** The input a prediction was created with (e.g. its prompt, to tell which item made it). */
+	inputOf(predictionId: string): {
+		prompt: string;
+		image_urls: string[];
+		num_images: number;
+		[key: string]: unknown;
+	};
 	/** The exact bytes the storage host serves for output `index` of a known prediction. */
 	expectedImage(predictionId: string, index?: number): Buffer;
 	/** Closes both hosts, destroys open sockets, clears timers. Idempotent. */

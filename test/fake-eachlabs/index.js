@@ -207,6 +207,11 @@ async function startFakeEachlabs(options = {}) {
 			const ext = { png: 'png', jpeg: 'jpg', webp: 'webp' }[format];
 			return `${ctx.filesUrl}/outputs/${predictionId}/${index}.${ext}`;
 		},
+		inputOf(predictionId) {
+			const prediction = ctx.predictions.get(predictionId);
+			if (!prediction) throw new Error(`unknown prediction ${predictionId}`);
+			return { ...prediction.input };
+		},
 		expectedImage(predictionId, index = 0) {
 			const prediction = ctx.predictions.get(predictionId);
 			if (!prediction) throw new Error(`unknown prediction ${predictionId}`);

@@ -152,17 +152,30 @@ describe('downloads', () => {
 });
 
 describe('creates', () => {
-	test('a create answered 429, 500, 502 HTML and 503 is retried: one prediction, no warning', async () => {
+	test('a create answered 429, and 500 and 503 with Eachlabs’ own JSON error, is retried: one prediction, no warning', async () => {
 		const fake = await startFake();
 		fake.failNext('create', '429', 1, { retryAfter: 0 });
 		fake.failNext('create', '500', 1);
-		fake.failNext('create', '502html', 1);
 		fake.failNext('create', '503', 1);
 		const items = await run(fake, { parameters: editParams() });
 		expect(items).toHaveLength(1);
 		await expectImage(fake, items[0]);
 		expect(items[0].json.warnings).toBeUndefined();
-		expect(fake.stats()).toMatchObject({ createRequests: 5, creates: 1, faultsInjected: 4 });
+		expect(fake.stats()).toMatchObject({ createRequests: 4, creates: 1, faultsInjected: 3 });
+	});
+
+	test('a create answered by a gateway’s 502 HTML page is sent again with a warning: it may have been made', async () => {
+		const fake = await startFake();
+		fake.failNext('create', '502html', 1);
+		const items = await run(fake, { parameters: editParams() });
+		expect(items).toHaveLength(1);
+		await expectImage(fake, items[0]);
+		expect(items[0].json.warnings).toEqual([
+			expect.stringMatching(
+				/^At \d{4}-\d\d-\d\dT[\d:.]+Z a gateway answered HTTP 502 \(an HTML page, not Eachlabs' own error\) after the create request was sent; the node sent it again, so a duplicate prediction may have been charged\.$/,
+			),
+		]);
+		expect(fake.stats()).toMatchObject({ createRequests: 2, creates: 1 });
 	});
 
 	test('a refused connection on create is retried until the API is up: one prediction, no warning', async () => {
@@ -262,7 +275,7 @@ describe('malformed answers', () => {
 	const cases: Array<{
 		name: string;
 		route: 'create' | 'poll';
-		kind: 'noPredictionId' | 'nonJson' | 'unknownStatus' | 'successNoOutput';
+		kind: 'noPredictionId' | 'nonJson' | 'successNoOutput';
 		what: RegExp;
 	}> = [
 		{
@@ -276,12 +289,6 @@ describe('malformed answers', () => {
 			route: 'create',
 			kind: 'nonJson',
 			what: /^the create request succeeded \(HTTP 200\) but gave no prediction ID: a non-JSON answer/,
-		},
-		{
-			name: 'an unknown status',
-			route: 'poll',
-			kind: 'unknownStatus',
-			what: /^the prediction has the unknown status "weird"$/,
 		},
 		{
 			name: 'a success without output',
@@ -321,13 +328,15 @@ describe('malformed answers', () => {
 
 	test('with continue on fail, a malformed answer becomes an error item with the same message', async () => {
 		const fake = await startFake();
-		fake.failNext('poll', 'unknownStatus', 1);
+		fake.failNext('poll', 'successNoOutput', 1);
 		const items = await run(fake, {
 			parameters: editParams(),
 			onError: 'continueErrorOutput',
 		});
 		expect(items).toHaveLength(1);
-		expect(items[0].json.error).toBe(`${UNEXPECTED}the prediction has the unknown status "weird"`);
+		expect(items[0].json.error).toBe(
+			`${UNEXPECTED}the prediction succeeded but returned no images`,
+		);
 		expect(items[0].json.predictionId).toBe(fake.stats().predictions[0]);
 		expect(items[0].pairedItem).toEqual({ item: 0 });
 	});

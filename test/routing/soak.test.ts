@@ -19,7 +19,7 @@ fastRetries();
 
 const N = 60;
 const DUPLICATE_WARNING =
-	/the connection to Eachlabs failed after the create request was sent .*a duplicate prediction may have been charged/;
+	/(the connection to Eachlabs failed|a gateway answered HTTP 50\d \(.+\)) after the create request was sent.*a duplicate prediction may have been charged/;
 
 const faults = {
 	seed: 20260406,
