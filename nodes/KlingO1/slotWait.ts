@@ -40,16 +40,13 @@ export async function waitForSlot(
 	},
 ): Promise<() => void> {
 	const patience = AbortSignal.timeout(Math.max(1, limits.deadline - Date.now()));
-	try {
-		return await slots.acquire(AbortSignal.any([signal, patience]));
-	} catch (error) {
-		if (error instanceof CancelledError && patience.aborted && !signal.aborted) {
-			throw queuedTooLongError(limits.node, {
-				itemIndex: limits.itemIndex,
-				waitedSeconds: Math.round((Date.now() - limits.startedAt) / 1000),
-				toolCall: limits.toolCall,
-			});
-		}
-		throw error;
-	}
+	// `acquire` only ever rejects because one of the two signals fired.
+	const release = await slots.acquire(AbortSignal.any([signal, patience])).catch(() => undefined);
+	if (release) return release;
+	if (signal.aborted) throw new CancelledError();
+	throw queuedTooLongError(limits.node, {
+		itemIndex: limits.itemIndex,
+		waitedSeconds: Math.round((Date.now() - limits.startedAt) / 1000),
+		toolCall: limits.toolCall,
+	});
 }

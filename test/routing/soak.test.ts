@@ -1,5 +1,8 @@
-// Soak (issue 5): 60 items through seeded 5xx and connection resets on every route, with the API's
-// 10-concurrent limit → 60 successes, no duplicate prediction, never more than 10 in flight.
+// Soak (issues 5 and 9): 60 items through seeded 5xx and connection resets on every route, with the
+// API's 10-concurrent limit → 60 successes, no duplicate prediction, never more than 10 in flight;
+// and with gateway 504s after the create was stored, every prediction delivered or announced.
+// Each item has its own prompt: the fake draws a create's faults from its body, so every item
+// meets the same faults on every run, whatever order concurrent creates arrive in.
 import type { INodeExecutionData } from 'n8n-workflow';
 
 import type { FakeEachlabs } from '../fake-eachlabs';
@@ -9,6 +12,7 @@ import {
 	fakeLifecycle,
 	fastRetries,
 	manyItems,
+	promptByItem,
 	run,
 	API_KEY,
 } from '../helpers/faultKit';
@@ -18,6 +22,7 @@ const startFake = fakeLifecycle();
 fastRetries();
 
 const N = 60;
+const parameters = editParams({ prompt: promptByItem({}) });
 const DUPLICATE_WARNING =
 	/(the connection to Eachlabs failed|a gateway answered HTTP 50\d \(.+\)) after the create request was sent.*a duplicate prediction may have been charged/;
 
@@ -60,7 +65,7 @@ function warnedItems(items: INodeExecutionData[]): number {
 
 test('60 items with 10% 5xx and 3% resets under the 10-concurrent limit → 60 successes, 0 duplicate creates, ≤ 10 in flight', async () => {
 	const fake = await startFake({ jobMs: 300, faults });
-	const items = await run(fake, { parameters: editParams(), items: manyItems(N) });
+	const items = await run(fake, { parameters, items: manyItems(N) });
 	await expectSixtySuccesses(fake, items);
 
 	const stats = fake.stats();
@@ -81,7 +86,7 @@ test('60 items with 10% 5xx and 3% resets under the 10-concurrent limit → 60 s
 test('soak with 3 creates whose answers are lost after creating: 63 predictions, exactly the 3 extra ones orphaned and their items warned', async () => {
 	const fake = await startFake({ jobMs: 300, faults });
 	fake.failNext('create', 'resetAfterCreate', 3);
-	const items = await run(fake, { parameters: editParams(), items: manyItems(N) });
+	const items = await run(fake, { parameters, items: manyItems(N) });
 	await expectSixtySuccesses(fake, items);
 
 	const stats = fake.stats();
@@ -96,4 +101,44 @@ test('soak with 3 creates whose answers are lost after creating: 63 predictions,
 	const warned = warnedItems(items);
 	expect(warned).toBeGreaterThanOrEqual(3);
 	expect(warned).toBeLessThanOrEqual(stats.createRequests - stats.creates - stats.rateLimited + 3);
+}, 60_000);
+
+test('soak with 3% gateway 504s after the create was stored: 60 successes; every prediction delivered, or announced on its item with its time', async () => {
+	const fake = await startFake({
+		jobMs: 300,
+		// Seed 3 stores 5 predictions behind a 504, two of them for the same item.
+		faults: { ...faults, seed: 3, create504AfterStoreRate: 0.03 },
+	});
+	const items = await run(fake, { parameters, items: manyItems(N) });
+	await expectSixtySuccesses(fake, items);
+
+	const stats = fake.stats();
+	expect(stats.maxInFlight).toBeLessThanOrEqual(10);
+	const delivered = new Set(items.map((item) => item.json.predictionId as string));
+	const orphans = stats.predictions.filter((id) => !delivered.has(id));
+	// The seed really stored predictions behind a gateway's 504.
+	expect(orphans.length).toBeGreaterThanOrEqual(1);
+	expect(stats.creates).toBe(N + orphans.length);
+	// Each orphan's item carries one 504 warning per orphan of its own, timed at its create.
+	const byItem = new Map<number, string[]>();
+	for (const id of orphans) {
+		const item = Number(/table (\d+)/.exec(fake.inputOf(id).prompt)![1]);
+		byItem.set(item, [...(byItem.get(item) ?? []), id]);
+	}
+	for (const [item, ids] of byItem) {
+		const gateway = ((items[item].json.warnings as string[]) ?? []).filter((warning) =>
+			/a gateway answered HTTP 504/.test(warning),
+		);
+		expect(gateway).toHaveLength(ids.length);
+	}
+	// No 504 warning without an orphan behind it.
+	const warned504 = items.flatMap((item) =>
+		((item.json.warnings as string[]) ?? []).filter((warning) => /HTTP 504/.test(warning)),
+	);
+	expect(warned504).toHaveLength(orphans.length);
+	expect(warnedItems(items)).toBeGreaterThanOrEqual(byItem.size);
+	expectNoKeyLeak(fake, API_KEY, items);
+	console.info(
+		`soak 504-after-store: ${stats.createRequests} create requests, ${stats.creates} predictions, ${N} delivered, ${orphans.length} orphans announced by ${warned504.length} warnings on ${byItem.size} items`,
+	);
 }, 60_000);
