@@ -5,7 +5,6 @@ import type { NodeError } from './errors';
 import { CreateLedger } from './ledger';
 import type { ItemCheck } from './parameters';
 import { checkItem } from './parameters';
-import { isToolCall } from './toolCall';
 
 /*
  * What the items of one node run share. n8n's routing runs every item's request function at once
@@ -38,22 +37,28 @@ export interface RunState {
 const runs = new WeakMap<object, RunState>();
 
 /**
+ * Whether the execute data is this node's own. When n8n runs the node as an AI tool inside the
+ * agent's step, it is the agent's, shared by every call the agent makes.
+ */
+const ownsExecuteData = (ctx: IExecuteSingleFunctions) =>
+	ctx.getExecuteData()?.node?.name === ctx.getNode().name;
+
+/**
  * How many items this run of the routing has. With Execute Once n8n runs only the first item, and
- * as an AI tool the execute data is the agent's, not this node's: then only this item is known.
+ * in the agent's execute data only this item is known.
  */
 function itemCount(ctx: IExecuteSingleFunctions): number {
-	const node = ctx.getNode();
 	const executeData = ctx.getExecuteData();
 	const own = ctx.getItemIndex() + 1;
-	if (node.executeOnce || executeData?.node?.name !== node.name) return own;
+	if (ctx.getNode().executeOnce || !ownsExecuteData(ctx)) return own;
 	return Math.max(executeData?.data?.main?.[0]?.length ?? 0, own);
 }
 
 /**
  * The state of the run this item belongs to. n8n reuses the execute-data object when it runs the
  * node again ("Retry On Fail"), so an item index that has already begun starts a fresh run, with
- * the same ledger. As an AI tool the execute data is the agent's and every call is a request of
- * its own: nothing is carried over.
+ * the same ledger. In an agent's execute data every call is a request of its own: nothing is
+ * carried over.
  */
 export function runStateOf(ctx: IExecuteSingleFunctions): RunState {
 	const key = ctx.getExecuteData() as object;
@@ -61,7 +66,7 @@ export function runStateOf(ctx: IExecuteSingleFunctions): RunState {
 	let run = runs.get(key);
 	if (!run || run.started.has(itemIndex)) {
 		const checks = Array.from({ length: itemCount(ctx) }, (_, index) => checkItem(ctx, index));
-		const ledger = run && !isToolCall(ctx.getNode()) ? run.ledger : new CreateLedger();
+		const ledger = run && ownsExecuteData(ctx) ? run.ledger : new CreateLedger();
 		ledger.attempt++;
 		run = { checks, started: new Set(), controllers: new Set(), halted: false, ledger };
 		runs.set(key, run);

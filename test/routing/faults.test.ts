@@ -26,6 +26,7 @@ import {
 	outcomeWithin,
 } from '../helpers/faultKit';
 import { binaryBuffer, runNode } from '../helpers/n8n';
+import { json, startStub } from '../helpers/stubApi';
 
 const startFake = fakeLifecycle();
 fastRetries();
@@ -176,6 +177,32 @@ describe('creates', () => {
 			),
 		]);
 		expect(fake.stats()).toMatchObject({ createRequests: 2, creates: 1 });
+	});
+
+	test('a create answered 502 with an empty body (a gateway, not Eachlabs) is sent again with a warning', async () => {
+		const stub = await startStub((request, response) => {
+			if (stub.requests.length === 1) {
+				response.writeHead(502);
+				response.end();
+				return;
+			}
+			json(response, 200, { status: 'success', predictionID: 'second' });
+		});
+		try {
+			const items = await runNode({
+				parameters: editParams({ waitForCompletion: false }),
+				credentials: { apiKey: API_KEY, baseUrl: stub.url },
+			});
+			expect(stub.requests.map((request) => request.method)).toEqual(['POST', 'POST']);
+			expect(items[0].json.predictionId).toBe('second');
+			expect(items[0].json.warnings).toEqual([
+				expect.stringMatching(
+					/a gateway answered HTTP 502 \(an empty answer, not Eachlabs' own error\) after the create request was sent; the node sent it again/,
+				),
+			]);
+		} finally {
+			await stub.close();
+		}
 	});
 
 	test('a refused connection on create is retried until the API is up: one prediction, no warning', async () => {
