@@ -8,6 +8,7 @@ import type { INodeExecutionData } from 'n8n-workflow';
 
 import type { FakeEachlabs } from '../fake-eachlabs';
 import {
+	API_KEY,
 	createRequests,
 	editParams,
 	fakeLifecycle,
@@ -19,7 +20,8 @@ import {
 	run,
 	until,
 } from '../helpers/faultKit';
-import { binaryBuffer } from '../helpers/n8n';
+import { binaryBuffer, runNode } from '../helpers/n8n';
+import { json, startStub } from '../helpers/stubApi';
 
 const startFake = fakeLifecycle();
 fastRetries();
@@ -58,7 +60,7 @@ describe('a halt never abandons a create that was sent', () => {
 		const fake = await startFake({ rateLimit: null });
 		const marks: Record<number, string> = {};
 		for (let i = 0; i < 10; i++)
-			marks[i] = i === 3 ? '[reject] [answer-delay:300]' : '[answer-delay:1500]';
+			marks[i] = i === 3 ? '[reject] [answer-delay:800]' : '[answer-delay:2000]';
 		const error = await rejectionOf(
 			run(fake, { parameters: editParams({ prompt: promptByItem(marks) }), items: manyItems(10) }),
 		);
@@ -104,6 +106,38 @@ describe('a halt never abandons a create that was sent', () => {
 			warn.mockRestore();
 		}
 	});
+
+	test('a create that never answers while the run halts: the error says so for its item, with the time it was sent', async () => {
+		const stub = await startStub((request, response) => {
+			const prompt = String(request.body?.input?.prompt);
+			if (prompt.includes('table 0')) return; // never answers
+			setTimeout(() => json(response, 400, { status: 'error', message: 'Invalid input' }), 200);
+		});
+		try {
+			const before = Date.now();
+			const error = await rejectionOf(
+				runNode({
+					parameters: editParams({
+						prompt: promptByItem({}),
+						options: { timeoutSeconds: 1 },
+					}),
+					items: manyItems(2),
+					credentials: { apiKey: API_KEY, baseUrl: stub.url },
+				}),
+			);
+			expect(error.message).toBe('Eachlabs answered with an error (HTTP 400): Invalid input');
+			expect(error.context.itemIndex).toBe(1);
+			// The hanging create was waited for until its own request timeout (at least 15 s).
+			expect(Date.now() - before).toBeGreaterThanOrEqual(14_000);
+			const sentAt = /item 0: sent at (\S+Z), the request timed out/.exec(error.description);
+			expect(sentAt).not.toBeNull();
+			expect(Math.abs(Date.parse(sentAt![1]) - stub.requests[0].time)).toBeLessThan(1000);
+			// Nothing was sent again after the halt.
+			expect(stub.requests.filter((request) => request.method === 'POST')).toHaveLength(2);
+		} finally {
+			await stub.close();
+		}
+	}, 40_000);
 
 	test('a create whose answers keep coming from a gateway: the error names each send with its time', async () => {
 		const fake = await startFake();
