@@ -21,6 +21,7 @@ import {
 	until,
 } from '../helpers/faultKit';
 import { binaryBuffer, runNode } from '../helpers/n8n';
+import { getPrediction } from '../helpers/params';
 import { json, startStub } from '../helpers/stubApi';
 
 const startFake = fakeLifecycle();
@@ -266,6 +267,25 @@ describe('tolerant answers', () => {
 		}
 		expect(namedInItems(items)).toEqual(new Set(fake.stats().predictions));
 		expect(fake.stats().creates).toBe(1);
+	});
+
+	test('Get Prediction recovers such a prediction: the unknown status reported as it is, then its images', async () => {
+		const fake = await startFake({
+			statusSequence: ['in_queue', 'success'],
+			jobMs: 800,
+			stringMetrics: true,
+		});
+		const [created] = await run(fake, { parameters: editParams({ waitForCompletion: false }) });
+		const id = created.json.predictionId as string;
+		const [now] = await run(fake, { parameters: getPrediction(id, { waitForCompletion: false }) });
+		expect(now.json).toMatchObject({ predictionId: id, status: 'in_queue' });
+		expect(now.json.warnings).toEqual([
+			'Eachlabs reported the status "in_queue", which this node does not know; it treated the prediction as still running.',
+		]);
+		const [done] = await run(fake, { parameters: getPrediction(id) });
+		await expectImage(fake, done);
+		expect(done.json).toMatchObject({ predictTime: 0.8, predictionCostUsd: 0.028 });
+		expect(fake.stats().predictions).toEqual([id]);
 	});
 
 	test('an unknown status that never ends is bounded by the timeout, which names the prediction', async () => {
