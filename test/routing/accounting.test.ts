@@ -277,7 +277,7 @@ describe('tolerant answers', () => {
 		});
 		const [created] = await run(fake, { parameters: editParams({ waitForCompletion: false }) });
 		const id = created.json.predictionId as string;
-		const [now] = await run(fake, { parameters: getPrediction(id, { waitForCompletion: false }) });
+		const [now] = await run(fake, { parameters: getPrediction(id, { waitForResult: false }) });
 		expect(now.json).toMatchObject({ predictionId: id, status: 'in_queue' });
 		expect(now.json.warnings).toEqual([
 			'Eachlabs reported the status "in_queue", which this node does not know; it treated the prediction as still running.',
@@ -314,25 +314,26 @@ describe('time queued behind the 10-slot limit', () => {
 		try {
 			await until(() => fake.stats().creates === 10);
 			const started = Date.now();
-			const error = await rejectionOf(
-				run(fake, {
-					parameters: editParams({
-						prompt: 'Put @Image1 on a chair',
-						options: { timeoutSeconds: 5 },
-					}),
-					asTool: true,
+			// A failed tool call answers the agent with what went wrong (see tool.test.ts).
+			const [answer] = await run(fake, {
+				parameters: editParams({
+					prompt: 'Put @Image1 on a chair',
+					options: { timeoutSeconds: 5 },
 				}),
-			);
+				nodeTypeName: 'n8n-nodes-kling-o1.klingO1Tool',
+			});
 			const elapsed = Date.now() - started;
 			expect(elapsed).toBeGreaterThanOrEqual(4500);
 			expect(elapsed).toBeLessThanOrEqual(6000);
-			expect(error.message).toBe(
-				'Gave up after waiting 5 seconds for a free slot: nothing was created',
-			);
-			expect(error.description).toContain(
+			expect(answer.json).toMatchObject({
+				status: 'failed',
+				error: 'Gave up after waiting 5 seconds for a free slot: nothing was created',
+			});
+			expect(answer.json.predictionId).toBeUndefined();
+			expect(answer.json.whatToChange).toContain(
 				'As an AI Agent tool, the time spent waiting counts against Timeout (Seconds).',
 			);
-			expect(error.description).toContain('nothing was charged');
+			expect(answer.json.whatToChange).toContain('nothing was charged');
 			const prompts = createRequests(fake).map((request) => (request.body as any).input.prompt);
 			expect(prompts).not.toContain('Put @Image1 on a chair');
 		} finally {
