@@ -108,18 +108,22 @@ test('soak with 3% gateway 504s after the create was stored: 60 successes; every
 		jobMs: 300,
 		// Seed 3 stores 5 predictions behind a 504, two of them for the same item.
 		faults: { ...faults, seed: 3, create504AfterStoreRate: 0.03 },
+		// The orphans run on Eachlabs' side too; with its 10-concurrent limit on, the 429s they
+		// cause (waited out, see limits.test.ts) would shift each item's faults from run to run.
+		rateLimit: null,
 	});
 	const items = await run(fake, { parameters, items: manyItems(N) });
 	await expectSixtySuccesses(fake, items);
 
 	const stats = fake.stats();
-	expect(stats.maxInFlight).toBeLessThanOrEqual(10);
 	const delivered = new Set(items.map((item) => item.json.predictionId as string));
 	const orphans = stats.predictions.filter((id) => !delivered.has(id));
+	// The node's own 10, plus the orphans it cannot know of.
+	expect(stats.maxInFlight).toBeLessThanOrEqual(10 + orphans.length);
 	// The seed really stored predictions behind a gateway's 504.
 	expect(orphans.length).toBeGreaterThanOrEqual(1);
 	expect(stats.creates).toBe(N + orphans.length);
-	// Each orphan's item carries one 504 warning per orphan of its own, timed at its create.
+	// Each orphan's item carries one 504 warning per orphan of its own.
 	const byItem = new Map<number, string[]>();
 	for (const id of orphans) {
 		const item = Number(/table (\d+)/.exec(fake.inputOf(id).prompt)![1]);
@@ -131,10 +135,10 @@ test('soak with 3% gateway 504s after the create was stored: 60 successes; every
 		);
 		expect(gateway).toHaveLength(ids.length);
 	}
-	// No 504 warning without an orphan behind it.
 	const warned504 = items.flatMap((item) =>
 		((item.json.warnings as string[]) ?? []).filter((warning) => /HTTP 504/.test(warning)),
 	);
+	// And no 504 warning without an orphan behind it.
 	expect(warned504).toHaveLength(orphans.length);
 	expect(warnedItems(items)).toBeGreaterThanOrEqual(byItem.size);
 	expectNoKeyLeak(fake, API_KEY, items);
