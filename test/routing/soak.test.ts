@@ -84,14 +84,17 @@ test('60 items with 10% 5xx and 3% resets under the 10-concurrent limit → 60 s
 }, 60_000);
 
 test('soak with 3 creates whose answers are lost after creating: 63 predictions, exactly the 3 extra ones orphaned and their items warned', async () => {
-	const fake = await startFake({ jobMs: 300, faults });
+	// Eachlabs' own limit off: the 429s the orphans would cause shift each item's faults from run
+	// to run (the first soak shows the node never provokes a 429 itself).
+	const fake = await startFake({ jobMs: 300, faults, rateLimit: null });
 	fake.failNext('create', 'resetAfterCreate', 3);
 	const items = await run(fake, { parameters, items: manyItems(N) });
 	await expectSixtySuccesses(fake, items);
 
 	const stats = fake.stats();
 	expect(stats.creates).toBe(N + 3);
-	expect(stats.maxInFlight).toBeLessThanOrEqual(10);
+	// The node's own 10, plus the 3 orphans it cannot know of.
+	expect(stats.maxInFlight).toBeLessThanOrEqual(13);
 	const delivered = new Set(items.map((item) => item.json.predictionId as string));
 	const orphans = stats.predictions.filter((id) => !delivered.has(id));
 	expect(orphans).toHaveLength(3);
