@@ -43,6 +43,14 @@ function namedInItems(items: INodeExecutionData[]) {
 	return ids;
 }
 
+/** One line per case for the issue's note: what the fake created and what the node named. */
+function figures(what: string, created: string[], named: Set<string>, more = '') {
+	const unnamed = created.filter((id) => !named.has(id)).length;
+	console.info(
+		`[accounting] ${what}: ${created.length} created by the fake, ${named.size} delivered or named, ${unnamed} not named by ID${more}`,
+	);
+}
+
 /** The item a prediction was made for, from the `table <i>` its prompt carries. */
 const itemOf = (fake: FakeEachlabs, predictionId: string) =>
 	Number(/table (\d+)/.exec(fake.inputOf(predictionId).prompt)?.[1]);
@@ -75,6 +83,7 @@ describe('a halt never abandons a create that was sent', () => {
 		for (const id of created)
 			expect(error.description).toContain(`${id} (item ${itemOf(fake, id)})`);
 		expect(error.description).toContain('which you can resume with Get Prediction');
+		figures('halt, 9 creates in flight', created, namedIn(error));
 		// The run halted: the creates were waited for, nothing after them was requested.
 		expect(pollRequests(fake)).toHaveLength(0);
 	});
@@ -98,6 +107,7 @@ describe('a halt never abandons a create that was sent', () => {
 			expect(created).toHaveLength(1);
 			expect(namedIn(error)).toEqual(new Set(created));
 			expect(error.description).toContain(`${created[0]} (item 0)`);
+			figures('manual Stop, 1 create in flight', created, namedIn(error));
 			expect(pollRequests(fake)).toHaveLength(0);
 			// n8n no longer shows a stopped execution's errors: the list is in its log too.
 			expect(warn).toHaveBeenCalledWith(
@@ -156,6 +166,12 @@ describe('a halt never abandons a create that was sent', () => {
 			),
 		];
 		expect(sends).toHaveLength(3);
+		figures(
+			'3 gateway 504s after store',
+			fake.stats().predictions,
+			namedIn(error),
+			`, ${sends.length} sends named with their times`,
+		);
 		const requestTimes = createRequests(fake).map((request) => request.time);
 		for (const [index, send] of sends.entries()) {
 			const at = Date.parse(send[1]);
@@ -183,6 +199,7 @@ describe('Retry On Fail', () => {
 		expect(namedIn(error)).toEqual(new Set(created));
 		// Rows 0 and 2 were created once and resumed by ID; row 1 once per try.
 		expect(created.map((id) => itemOf(fake, id)).sort()).toEqual([0, 1, 1, 1, 2]);
+		figures('Retry On Fail 3 tries × 3 rows, 1 failing', created, namedIn(error));
 		for (const id of created.filter((id) => itemOf(fake, id) === 1)) {
 			expect(error.description).toMatch(new RegExp(`${id} \\(item 1, try [123]\\)`));
 		}
@@ -199,6 +216,7 @@ describe('Retry On Fail', () => {
 		expect(created).toHaveLength(3);
 		expect(namedInItems(items)).toEqual(new Set(created));
 		expect(items.some((item) => item.json.previousPredictionIds)).toBe(false);
+		figures('Retry On Fail resumes by ID', created, namedInItems(items));
 	});
 
 	test('with On Error: Continue, the output names the earlier tries’ predictions of a failing row', async () => {
@@ -216,6 +234,7 @@ describe('Retry On Fail', () => {
 		expect(namedInItems(items)).toEqual(new Set(created));
 		expect(items[0].json.error).toBe('Kling O1 could not edit the image: Image generation failed');
 		expect(items[0].json.previousPredictionIds).toHaveLength(2);
+		figures('Retry On Fail + Continue', created, namedInItems(items));
 		await expectImage(fake, items[1]);
 		await expectImage(fake, items[2]);
 	});
@@ -239,6 +258,12 @@ describe('gateway answers to a create', () => {
 		const orphans = stats.predictions.filter((id) => !delivered.has(id));
 		expect(orphans).toEqual([stats.predictions[0]]);
 		expect(Math.abs(at - createRequests(fake)[0].time)).toBeLessThan(1000);
+		figures(
+			'gateway 504 after store',
+			stats.predictions,
+			delivered,
+			`, ${warnings.length} warning, ${stats.createRequests} create requests`,
+		);
 	});
 });
 
@@ -266,6 +291,7 @@ describe('tolerant answers', () => {
 			]);
 		}
 		expect(namedInItems(items)).toEqual(new Set(fake.stats().predictions));
+		figures('unknown statuses + string metrics', fake.stats().predictions, namedInItems(items));
 		expect(fake.stats().creates).toBe(1);
 	});
 
@@ -336,6 +362,9 @@ describe('time queued behind the 10-slot limit', () => {
 			expect(answer.json.whatToChange).toContain('nothing was charged');
 			const prompts = createRequests(fake).map((request) => (request.body as any).input.prompt);
 			expect(prompts).not.toContain('Put @Image1 on a chair');
+			console.info(
+				`[accounting] queued tool call: gave up after ${elapsed} ms, ${prompts.length} creates all from the batch, 0 for the tool call`,
+			);
 		} finally {
 			stopBatch.abort();
 			await batch;
