@@ -8,6 +8,12 @@ export const PRICE_PER_IMAGE_USD = 0.028;
 export const MAX_PROMPT_CHARACTERS = 2500;
 export const MIN_IMAGES = 1;
 export const MAX_IMAGES = 10;
+
+/**
+ * How messages name an input image: as the prompt refers to it (@Image1 is the first), so the
+ * user can match it; counts that start at 0 (item 0, imageIndex 0) are n8n's and the output's.
+ */
+export const imageReference = (index: number) => `@Image${index + 1}`;
 export const MIN_NUM_IMAGES = 1;
 export const MAX_NUM_IMAGES = 9;
 
@@ -29,6 +35,19 @@ export const OUTPUT_FORMATS = ['png', 'jpeg', 'webp'] as const;
 export const MAX_IN_FLIGHT_PER_KEY = 10;
 
 export const DEFAULT_TIMEOUT_SECONDS = 600;
+
+/** Eachlabs' upload storage takes files up to 100 MB (addendum of the API reference). */
+export const MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
+
+/** Image types Eachlabs' storage and Kling O1 take, with the file extension that names each. */
+export const INPUT_IMAGE_TYPES: Readonly<Record<string, string>> = {
+	'image/png': 'png',
+	'image/jpeg': 'jpg',
+	'image/webp': 'webp',
+};
+
+/** Uploads running at once in this process: enough to hide them behind predictions. */
+export const MAX_CONCURRENT_UPLOADS = 4;
 
 export type Resolution = (typeof RESOLUTIONS)[number];
 export type AspectRatio = (typeof ASPECT_RATIOS)[number];

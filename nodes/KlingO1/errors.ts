@@ -1,6 +1,7 @@
 import type { IDataObject, INode, INodeExecutionData, JsonObject } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
+import { imageReference } from './constants';
 import type { PredictionAnswer } from './schemas';
 import { errorBodySchema } from './schemas';
 
@@ -235,7 +236,7 @@ export function expiredImageError(
 	context: ErrorContext & { predictionId: string; imageIndex: number },
 ) {
 	return new NodeApiError(node, { statusCode } as JsonObject, {
-		message: `Image ${context.imageIndex} of prediction ${context.predictionId} could not be downloaded (HTTP ${statusCode})`,
+		message: `Edited image ${context.imageIndex} of prediction ${context.predictionId} could not be downloaded (HTTP ${statusCode})`,
 		description:
 			'Its URL has probably expired. Run Get Prediction with this ID again soon after it finishes, or turn off Download Images and store the URLs.',
 		httpCode: String(statusCode),
@@ -250,8 +251,23 @@ export function downloadFailedError(
 	context: ErrorContext & { predictionId: string; imageIndex: number },
 ) {
 	return new NodeApiError(node, { problem } as JsonObject, {
-		message: `Image ${context.imageIndex} of prediction ${context.predictionId} could not be downloaded: ${problem}`,
+		message: `Edited image ${context.imageIndex} of prediction ${context.predictionId} could not be downloaded: ${problem}`,
 		description: `The prediction has finished; only the download failed. Run Get Prediction with ID ${context.predictionId} to download its images again, or turn off Download Images to get their URLs.`,
+		itemIndex: context.itemIndex,
+	});
+}
+
+/** A binary image that could not be put on Eachlabs' storage: the item creates nothing. */
+export function uploadFailedError(
+	node: INode,
+	problem: string,
+	context: ErrorContext & { index: number; field: string; statusCode?: number },
+) {
+	return new NodeApiError(node, { problem } as JsonObject, {
+		message: `${imageReference(context.index)} (binary field "${context.field}") could not be uploaded to Eachlabs: ${problem}`,
+		description:
+			'No prediction was created for this item, so nothing was charged. Try again later, or upload the image elsewhere and give its public https:// URL instead.',
+		...(context.statusCode ? { httpCode: String(context.statusCode) } : {}),
 		itemIndex: context.itemIndex,
 	});
 }

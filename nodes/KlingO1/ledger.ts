@@ -24,7 +24,10 @@ export interface CreateRecord {
 	attempt: number;
 	/** When it was sent, as an ISO time the user can look up in the Eachlabs dashboard. */
 	sentAt: string;
-	/** The create body, so that a retry resumes only the same request of the same item. */
+	/**
+	 * The request as the fields mapped it (before uploads, whose URLs differ on every try), so that a
+	 * retry resumes only the same request of the same item.
+	 */
 	body: string;
 	outcome: CreateOutcome;
 	predictionId?: string;

@@ -1,18 +1,29 @@
 import type { IDataObject, IExecuteSingleFunctions } from 'n8n-workflow';
 
-import type { EditImageParameters, GetPredictionParameters } from './schemas';
+import { imageReference } from './constants';
+import type { BinaryImage } from './binaryInput';
+import { binaryFieldsOf, checkBinaryImage, inputItemOf } from './binaryInput';
+import type { EditImageParameters, GetPredictionParameters, ImageInput } from './schemas';
 import { editImageSchema, getPredictionSchema, problemsOf } from './schemas';
 
 /*
  * Reads the node's parameters for ANY item, not only the one n8n's routing is running: the node
  * checks every item before it creates a single paid prediction. Expressions are resolved with
  * the public `evaluateExpression(…, itemIndex)`, the same engine n8n uses for the request.
+ * Binary images are looked up in each item's data: they must exist, be images and fit Eachlabs'
+ * limit before any item uploads or creates anything.
  */
 
 export type Operation = 'editImage' | 'getPrediction';
 
 export type ItemCheck =
-	| { ok: true; operation: 'editImage'; parameters: EditImageParameters }
+	| {
+			ok: true;
+			operation: 'editImage';
+			parameters: EditImageParameters;
+			/** The files to upload, in the order they appear among the images. */
+			binaryImages: BinaryImage[];
+	  }
 	| { ok: true; operation: 'getPrediction'; parameters: GetPredictionParameters }
 	| { ok: false; problems: string[] };
 
@@ -46,17 +57,57 @@ function resolveParameters(ctx: IExecuteSingleFunctions, itemIndex: number) {
 	return { values, problems };
 }
 
-/** `images.image[].url`, where one entry's expression may return a list of URLs. */
-export function imageUrlsOf(images: unknown): unknown[] {
+/**
+ * The Images field as a list, in the order the user sees: `images.image[]`, where a URL entry's
+ * expression may return a list of URLs and a binary entry may name several fields (`data, file`).
+ */
+export function imageInputsOf(images: unknown): ImageInput[] {
 	const entries = isObject(images) && Array.isArray(images.image) ? images.image : [];
-	return entries.flatMap((entry) => {
+	let binaryEntry = 0;
+	return entries.flatMap((entry): ImageInput[] => {
+		if (isObject(entry) && entry.source === 'binary') {
+			const number = binaryEntry++;
+			return binaryFieldsOf(entry.binaryPropertyName).map((field) => ({
+				source: 'binary',
+				entry: number,
+				field,
+			}));
+		}
 		const url = isObject(entry) ? entry.url : undefined;
-		return Array.isArray(url) ? url : [url];
+		return (Array.isArray(url) ? url : [url]).map((value) => ({ source: 'url', url: value }));
 	});
 }
 
-/** Resolves and validates one item's parameters: every problem, each in one sentence. */
-export function checkItem(ctx: IExecuteSingleFunctions, itemIndex: number): ItemCheck {
+/** The files an item's binary entries name: each found, an image, and not too big. */
+async function checkBinaryImages(
+	ctx: IExecuteSingleFunctions,
+	itemIndex: number,
+	images: ImageInput[],
+) {
+	const binaryImages: BinaryImage[] = [];
+	const problems: string[] = [];
+	if (!images.some((image) => image.source === 'binary')) return { binaryImages, problems };
+	const item = inputItemOf(ctx, itemIndex);
+	for (const [index, image] of images.entries()) {
+		if (image.source !== 'binary') continue;
+		const checked = await checkBinaryImage(ctx, item, itemIndex, image, index).catch(
+			(error: Error) =>
+				`${imageReference(index)} (binary field "${image.field}") could not be read from n8n's binary data: ${error.message}`,
+		);
+		if (typeof checked === 'string') problems.push(checked);
+		else binaryImages.push(checked);
+	}
+	return { binaryImages, problems };
+}
+
+/**
+ * Resolves and validates one item's parameters: every problem, each in one sentence. The
+ * parameters are resolved at once (before the first await), the item's files then checked.
+ */
+export async function checkItem(
+	ctx: IExecuteSingleFunctions,
+	itemIndex: number,
+): Promise<ItemCheck> {
 	const { values, problems } = resolveParameters(ctx, itemIndex);
 	if (problems.length) return { ok: false, problems };
 	const options = isObject(values.options) ? values.options : {};
@@ -71,9 +122,10 @@ export function checkItem(ctx: IExecuteSingleFunctions, itemIndex: number): Item
 			? { ok: true, operation: 'getPrediction', parameters: parsed.data }
 			: { ok: false, problems: problemsOf(parsed.error) };
 	}
+	const images = imageInputsOf(values.images);
 	const parsed = editImageSchema.safeParse({
 		prompt: values.prompt,
-		imageUrls: imageUrlsOf(values.images),
+		images,
 		numImages: values.numImages,
 		resolution: values.resolution,
 		aspectRatio: values.aspectRatio,
@@ -81,7 +133,14 @@ export function checkItem(ctx: IExecuteSingleFunctions, itemIndex: number): Item
 		waitForCompletion: values.waitForCompletion,
 		options,
 	});
-	return parsed.success
-		? { ok: true, operation: 'editImage', parameters: parsed.data }
-		: { ok: false, problems: problemsOf(parsed.error) };
+	const files = await checkBinaryImages(ctx, itemIndex, images);
+	const all = [...(parsed.success ? [] : problemsOf(parsed.error)), ...files.problems];
+	return parsed.success && all.length === 0
+		? {
+				ok: true,
+				operation: 'editImage',
+				parameters: parsed.data,
+				binaryImages: files.binaryImages,
+			}
+		: { ok: false, problems: all };
 }

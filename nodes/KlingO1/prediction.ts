@@ -112,12 +112,16 @@ export async function createPrediction(
 	ctx: IExecutePaginationFunctions,
 	requestData: RequestData,
 	body: object,
-	limits: Limits & { ledger: CreateLedger; warnings: string[] },
+	limits: Limits & {
+		ledger: CreateLedger;
+		warnings: string[];
+		/** What a later try compares to resume this create (the body as the fields mapped it). */
+		requestKey: string;
+	},
 ): Promise<string> {
 	const context = { itemIndex: limits.itemIndex };
 	// The item's own list: the error or the output it ends with carries these.
 	const { warnings } = limits;
-	const bodyText = JSON.stringify(body);
 	let ambiguous = 0;
 	/** A create that reached Eachlabs without a clear answer: re-sent at most twice, with a warning. */
 	const unclear = (what: string, problem: string): Attempt<never> => {
@@ -139,7 +143,7 @@ export async function createPrediction(
 		if (limits.signal.aborted) throw new CancelledError();
 		// A create that times out may still have been made: give it time to answer.
 		const timeout = requestTimeout(60_000, limits.deadline, 15_000);
-		const record = limits.ledger.sending(limits.itemIndex, bodyText);
+		const record = limits.ledger.sending(limits.itemIndex, limits.requestKey);
 		const answer = await sendCreate(ctx, requestData, { body, timeout });
 		if (answer instanceof ConnectionFailure) {
 			if (answer.sent && answer.retryable) {

@@ -5,6 +5,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
+import type { BinaryImage } from './binaryInput';
 import { CREDENTIAL_TYPE } from './constants';
 import type { NodeError } from './errors';
 import { cancelledError, errorItem, predictionFailedError, redact, withWarnings } from './errors';
@@ -26,6 +27,8 @@ import {
 	preflight,
 	runStateOf,
 } from './run';
+import type { UploadedImage } from './upload';
+import { uploadBinaryImages, withUploadedUrls } from './upload';
 import type { EditImageParameters, GetPredictionParameters, PredictionAnswer } from './schemas';
 import { createBodySchema, problemsOf } from './schemas';
 
@@ -85,7 +88,7 @@ async function runItem(
 		warnings: [],
 	};
 	try {
-		const check = preflight(ctx, run, continueOnFail);
+		const check = await preflight(ctx, run, continueOnFail);
 		if (!check || (run.halted && !continueOnFail)) throw new StoppedByOtherItem();
 		const credentials = await ctx.getCredentials<{ apiKey?: string }>(CREDENTIAL_TYPE);
 		job.apiKey = String(credentials.apiKey ?? '');
@@ -133,9 +136,23 @@ function previousPredictions(job: Job) {
 	return ids.length ? { previousPredictionIds: ids } : {};
 }
 
-/** The body the routing mapped from the fields, in the exact shape the API takes. */
-function createBody(job: Job) {
-	const body = createBodySchema.safeParse(job.requestData.options.body);
+/**
+ * The body the routing mapped from the fields, in the exact shape the API takes, with the
+ * uploaded files' public URLs in place of the binary entries.
+ */
+function createBody(job: Job, images: BinaryImage[] = [], uploaded: UploadedImage[] = []) {
+	const mapped = job.requestData.options.body as { input?: { image_urls?: unknown } } | undefined;
+	const body = createBodySchema.safeParse(
+		mapped?.input
+			? {
+					...mapped,
+					input: {
+						...mapped.input,
+						image_urls: withUploadedUrls(mapped.input.image_urls, images, uploaded),
+					},
+				}
+			: mapped,
+	);
 	if (!body.success) {
 		throw new NodeOperationError(
 			job.ctx.getNode(),
@@ -204,41 +221,57 @@ export async function runEditImage(
 	return await runItem(this, requestData, async (job, check) => {
 		const parameters = check.parameters as EditImageParameters;
 		const { timeoutSeconds, pollIntervalSeconds } = parameters.options;
-		const body = createBody(job);
 		const startedAt = Date.now();
 		const toolCall = isToolCall(job.ctx.getNode());
 		const { ledger } = job.run;
-		// Retry On Fail: what an earlier try paid for is resumed by its ID, not created again.
-		const earlier = ledger.resumable(job.itemIndex, JSON.stringify(body))?.predictionId;
+		// Retry On Fail: what an earlier try paid for is resumed by its ID, not created again. The
+		// key is the request as the fields mapped it: uploads give new URLs on every try.
+		const requestKey = JSON.stringify(job.requestData.options.body);
+		const earlier = ledger.resumable(job.itemIndex, requestKey)?.predictionId;
 		job.warnings.push(...ledger.unclearBefore(job.itemIndex));
+		// Before the item queues for a slot: its uploads overlap the predictions ahead of it. A
+		// prediction resumed from an earlier try needs none.
+		const images = check.operation === 'editImage' && !earlier ? check.binaryImages : [];
+		const uploaded = await uploadBinaryImages(
+			job.ctx,
+			job.requestData,
+			images,
+			limitsOf(job, timeoutSeconds),
+		);
+		const recorded = (items: INodeExecutionData[]) =>
+			uploaded.length
+				? items.map((item) => ({ ...item, json: { ...item.json, uploadedImages: uploaded } }))
+				: items;
+		const body = earlier ? undefined : createBody(job, images, uploaded);
 		/** Creates the prediction (or takes the earlier try's) and names it at once. */
 		const create = async (limits: { deadline: number; signal: AbortSignal }) => {
-			job.predictionId =
-				earlier ??
-				(await createPrediction(job.ctx, job.requestData, body, {
-					...limits,
-					itemIndex: job.itemIndex,
-					ledger,
-					warnings: job.warnings,
-				}));
+			job.predictionId = body
+				? await createPrediction(job.ctx, job.requestData, body, {
+						...limits,
+						itemIndex: job.itemIndex,
+						ledger,
+						warnings: job.warnings,
+						requestKey,
+					})
+				: (earlier as string);
 			return job.predictionId;
 		};
 
 		if (!parameters.waitForCompletion) {
 			// Nothing to hold a slot for: creates beyond the API's limit wait out its 429s.
 			const predictionId = await create(limitsOf(job, timeoutSeconds));
-			return [
+			return recorded([
 				{
 					json: {
 						predictionId,
 						status: 'processing',
-						estimatedCostUsd: costOf(body.input.num_images),
+						estimatedCostUsd: costOf(parameters.numImages),
 						...previousPredictions(job),
 						...(job.warnings.length ? { warnings: job.warnings } : {}),
 					},
 					pairedItem: { item: job.itemIndex },
 				},
-			];
+			]);
 		}
 
 		const slots = slotsFor(job.apiKey, String(job.requestData.options.baseURL ?? ''));
@@ -274,10 +307,12 @@ export async function runEditImage(
 			if (!succeeded && !job.continueOnFail && !stoppedByUser) haltRun(job.run);
 			release();
 		}
-		return await finish(job, prediction, predictionId, parameters, {
-			deadline: limits.deadline,
-			requestedFormat: body.input.output_format,
-		});
+		return recorded(
+			await finish(job, prediction, predictionId, parameters, {
+				deadline: limits.deadline,
+				requestedFormat: parameters.outputFormat,
+			}),
+		);
 	});
 }
 

@@ -18,7 +18,8 @@ import { checkItem } from './parameters';
  */
 
 export interface RunState {
-	checks: ItemCheck[];
+	/** Every item's check, started when the run starts; items' files take a moment to check. */
+	checks: Promise<ItemCheck[]>;
 	/** Items that have begun in this run: seeing one again means n8n runs the node anew. */
 	started: Set<number>;
 	/** One per unfinished item: stopping the run aborts them all (one listener each, no more). */
@@ -65,7 +66,9 @@ export function runStateOf(ctx: IExecuteSingleFunctions): RunState {
 	const itemIndex = ctx.getItemIndex();
 	let run = runs.get(key);
 	if (!run || run.started.has(itemIndex)) {
-		const checks = Array.from({ length: itemCount(ctx) }, (_, index) => checkItem(ctx, index));
+		const checks = Promise.all(
+			Array.from({ length: itemCount(ctx) }, async (_, index) => await checkItem(ctx, index)),
+		);
 		const ledger = run && ownsExecuteData(ctx) ? run.ledger : new CreateLedger();
 		ledger.attempt++;
 		run = { checks, started: new Set(), controllers: new Set(), halted: false, ledger };
@@ -99,11 +102,16 @@ export function invalidItemError(
  * This item's checked parameters. Throws its own problem; when the node stops on errors and
  * another item is invalid, returns undefined: this item must not create anything either.
  */
-export function preflight(ctx: IExecuteSingleFunctions, run: RunState, continueOnFail: boolean) {
+export async function preflight(
+	ctx: IExecuteSingleFunctions,
+	run: RunState,
+	continueOnFail: boolean,
+) {
 	const itemIndex = ctx.getItemIndex();
-	const own = run.checks[itemIndex] ?? checkItem(ctx, itemIndex);
+	const checks = await run.checks;
+	const own = checks[itemIndex] ?? (await checkItem(ctx, itemIndex));
 	if (!own.ok) throw invalidItemError(ctx, itemIndex, own.problems);
-	if (!continueOnFail && run.checks.some((check) => !check.ok)) return undefined;
+	if (!continueOnFail && checks.some((check) => !check.ok)) return undefined;
 	return own;
 }
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
 	ASPECT_RATIOS,
 	DEFAULT_TIMEOUT_SECONDS,
+	imageReference,
 	MAX_IMAGES,
 	MAX_NUM_IMAGES,
 	MAX_PROMPT_CHARACTERS,
@@ -11,6 +12,7 @@ import {
 	OUTPUT_FORMATS,
 	RESOLUTIONS,
 } from './constants';
+import type { BinaryImageInput } from './binaryInput';
 import { publicHttpsUrlProblem } from './urls';
 
 /*
@@ -72,21 +74,29 @@ const promptSchema = z.unknown().transform((value, ctx) => {
 	return value;
 });
 
-const imageUrlsSchema = z.array(z.unknown()).transform((urls, ctx) => {
-	if (urls.length === 0) {
+/** One reference image as the Images field lists it: a typed URL, or a file of the item. */
+export type ImageInput = { source: 'url'; url: unknown } | BinaryImageInput;
+
+/**
+ * The images in the order the user sees them (so @Image1 … mean what they show). Typed URLs must
+ * be public https URLs; binary files are checked against the item's data in `binaryInput.ts`.
+ */
+const imagesSchema = z.array(z.custom<ImageInput>()).transform((images, ctx) => {
+	if (images.length === 0) {
 		ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'Images: add at least one image URL' });
-	} else if (urls.length > MAX_IMAGES) {
+	} else if (images.length > MAX_IMAGES) {
 		ctx.addIssue({
 			code: z.ZodIssueCode.custom,
-			message: `Images: ${urls.length} images given, the maximum is ${MAX_IMAGES}`,
+			message: `Images: ${images.length} images given, the maximum is ${MAX_IMAGES}`,
 		});
 	}
-	return urls.map((url, index) => {
-		const problem = publicHttpsUrlProblem(url);
+	return images.map((image, index): ImageInput => {
+		if (image.source === 'binary') return image;
+		const problem = publicHttpsUrlProblem(image.url);
 		if (problem) {
-			ctx.addIssue({ code: z.ZodIssueCode.custom, message: `Image ${index + 1} ${problem}` });
+			ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${imageReference(index)} ${problem}` });
 		}
-		return typeof url === 'string' ? url.trim() : '';
+		return { source: 'url', url: typeof image.url === 'string' ? image.url.trim() : '' };
 	});
 });
 
@@ -163,7 +173,7 @@ export const optionsSchema = z.object({
 export const editImageSchema = z
 	.object({
 		prompt: promptSchema,
-		imageUrls: imageUrlsSchema,
+		images: imagesSchema,
 		numImages: numImagesSchema.default(1),
 		resolution: oneOf(RESOLUTIONS, 'Resolution').default('1K'),
 		aspectRatio: oneOf(ASPECT_RATIOS, 'Aspect Ratio').default('auto'),
@@ -172,8 +182,8 @@ export const editImageSchema = z
 		options: optionsSchema,
 	})
 	.superRefine((input, ctx) => {
-		if (typeof input.prompt !== 'string' || input.imageUrls.length === 0) return;
-		for (const message of imageReferenceProblems(input.prompt, input.imageUrls.length)) {
+		if (typeof input.prompt !== 'string' || input.images.length === 0) return;
+		for (const message of imageReferenceProblems(input.prompt, input.images.length)) {
 			ctx.addIssue({ code: z.ZodIssueCode.custom, message });
 		}
 	});
@@ -325,6 +335,20 @@ export const eachlabsErrorSchema = z.union([
 	z.object({ status: z.literal('error'), message: z.string() }).passthrough(),
 	z.object({ error: z.string().min(1) }).passthrough(),
 ]);
+
+/**
+ * The answer of `POST /v1/upload/presign`: where to PUT the file, the headers the signature
+ * covers, and the public URL the file then has.
+ */
+export const presignAnswerSchema = z
+	.object({
+		presigned_url: z.string().url(),
+		public_url: z.string().url(),
+		expires_at: z.string().optional(),
+		required_headers: z.record(z.union([z.string(), z.number()])).optional(),
+	})
+	.passthrough();
+export type PresignAnswer = z.output<typeof presignAnswerSchema>;
 
 /** Error bodies come as `{status, message, details}` or `{error}`: keep whichever text is there. */
 export const errorBodySchema = z

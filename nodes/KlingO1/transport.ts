@@ -237,3 +237,39 @@ export async function fetchFile(
 		return toConnectionFailure(ctx.getNode(), error, signal);
 	}
 }
+
+/**
+ * A plain PUT of a file to a presigned storage URL: no credential (the signature in the URL is
+ * the permission), exactly the given headers, the body streamed. Redirects are not followed, so
+ * the HTTP client never keeps a copy of the body to replay it.
+ */
+export async function sendFile(
+	ctx: IExecuteSingleFunctions,
+	request: { url: string; headers: Record<string, string>; body: FileBody | Buffer },
+	signal: AbortSignal,
+	timeout: number,
+): Promise<
+	{ statusCode: number; headers: Record<string, unknown>; body: unknown } | ConnectionFailure
+> {
+	try {
+		const response = (await ctx.helpers.httpRequest({
+			method: 'PUT',
+			url: request.url,
+			headers: request.headers,
+			body: request.body,
+			encoding: 'text',
+			returnFullResponse: true,
+			ignoreHttpStatusErrors: true,
+			disableFollowRedirect: true,
+			timeout,
+			abortSignal: signal,
+		})) as IN8nHttpFullResponse;
+		return {
+			statusCode: response.statusCode,
+			headers: response.headers as Record<string, unknown>,
+			body: response.body,
+		};
+	} catch (error) {
+		return toConnectionFailure(ctx.getNode(), error, signal);
+	}
+}

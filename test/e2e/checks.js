@@ -385,4 +385,7 @@ const checks = {
 	},
 };
 
-module.exports = { checks };
+module.exports = {
+	checks,
+	helpers: { fail, outputOf, expectCount, expectImageItem, expectPaired, expectTraffic, download },
+};

@@ -22,7 +22,7 @@ const net = require('net');
 const crypto = require('crypto');
 const { spawn, spawnSync } = require('child_process');
 const { ensureN8n } = require('./ensure-n8n');
-const { checks } = require('./checks');
+const checks = { ...require('./checks').checks, ...require('./checks-binary').checks };
 
 const REPO = path.resolve(__dirname, '..', '..');
 const EXAMPLES_DIR = path.join(REPO, 'examples');
@@ -533,6 +533,14 @@ function patchWorkflow(workflow, { filesDir }) {
 		) {
 			node.parameters.fileName = node.parameters.fileName.split(EXAMPLE_FILES_ROOT).join(filesDir);
 		}
+		if (
+			node.type === 'n8n-nodes-base.readWriteFile' &&
+			typeof node.parameters.fileSelector === 'string'
+		) {
+			node.parameters.fileSelector = node.parameters.fileSelector
+				.split(EXAMPLE_FILES_ROOT)
+				.join(filesDir);
+		}
 	}
 	return { copy, credentialRefs };
 }
@@ -770,6 +778,8 @@ async function main() {
 				if (!spec)
 					throw new Error(`no checks for workflow ${ex.workflow.id} in test/e2e/checks.js`);
 				if (fake && spec.fake) await httpJson('POST', `${fake.controlUrl}/configure`, spec.fake);
+				// Files an example reads (e.g. the photo of example 08) are put in place first.
+				if (spec.prepare) await spec.prepare(ctx);
 				const r = await n8nCommand(n8n, env, ['execute', `--id=${ex.id}`, '--rawOutput'], {
 					timeoutMs: EXECUTE_TIMEOUT_MS,
 				});

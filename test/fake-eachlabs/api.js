@@ -3,7 +3,6 @@
 // unauthenticated /__control endpoints. Order per request mirrors a real gateway: route, faults
 // (they hit before the app), auth, JSON parsing, then the handler.
 
-const crypto = require('crypto');
 const { readBody, BodyTooLarge, parseJson, sendJson, errorBody, destroy } = require('./http');
 const { applyFault } = require('./faults');
 const { validateInput, isObject, MODEL, MODEL_VERSION } = require('./validate');
@@ -14,11 +13,11 @@ const {
 	cancelPrediction,
 	parseMarkers,
 } = require('./predictions');
-const { fileExists, UPLOAD_LENGTH_RANGE } = require('./files');
+const { presignUpload } = require('./uploads');
+const { checkInputs } = require('./inputs');
 const { handleControl } = require('./control');
 
 const MAX_API_BODY_BYTES = 10 * 1024 * 1024;
-const UPLOAD_TTL_MS = 15 * 60 * 1000;
 const BALANCE_USD = 53.475;
 
 const ROUTES = [
@@ -123,7 +122,7 @@ function handleCreate(ctx, req, res, body, key) {
 	if (body.webhook_secret !== undefined && typeof body.webhook_secret !== 'string') {
 		return invalid(res, 'webhook_secret must be a string');
 	}
-	const checked = validateInput(body.input, [ctx.filesUrl]);
+	const checked = validateInput(body.input, [ctx.filesUrl, ctx.uploadsUrl]);
 	if ('error' in checked) return invalid(res, checked.error);
 	const markers = parseMarkers(checked.input.prompt);
 	// The answer, whichever it is, may reach the client late.
@@ -144,17 +143,13 @@ function handleCreate(ctx, req, res, body, key) {
 		});
 	}
 
-	// Inputs on the fake's own storage must exist, as the real service would fetch them.
-	const missingInput = checked.input.image_urls.find((u) => {
-		const url = new URL(u);
-		return url.origin === ctx.filesUrl && !fileExists(ctx, url.pathname, now);
-	});
+	// The job starts by fetching its inputs, as the real service does: a bad one fails it.
 	const prediction = createPrediction(ctx, {
 		key,
 		input: checked.input,
 		webhookUrl: body.webhook_url ?? undefined,
 		webhookSecret: body.webhook_secret,
-		missingInput,
+		inputsChecked: checkInputs(ctx, checked.input.image_urls),
 	});
 	ctx.counters.creates += 1;
 	const times = ctx.createTimes.get(key) || [];
@@ -202,13 +197,6 @@ function handleCancel(ctx, req, res, id) {
 	});
 }
 
-const EXTENSIONS = {
-	'image/png': 'png',
-	'image/jpeg': 'jpg',
-	'image/webp': 'webp',
-	'image/gif': 'gif',
-};
-
 function handlePresign(ctx, req, res, body) {
 	if (!isObject(body)) return invalid(res, 'The request body must be a JSON object');
 	const type = body.content_type;
@@ -218,20 +206,7 @@ function handlePresign(ctx, req, res, body) {
 	if (body.file_type !== undefined && typeof body.file_type !== 'string') {
 		return invalid(res, 'file_type must be a string');
 	}
-	const id = crypto.randomUUID();
-	const file = `${id}.${EXTENSIONS[type.toLowerCase()] || 'bin'}`;
-	const expiresAt = Date.now() + UPLOAD_TTL_MS;
-	const signature = crypto.randomBytes(32).toString('hex');
-	ctx.uploads.set(file, { id, file, contentType: type, signature, expiresAt, data: null });
-	const publicUrl = `${ctx.filesUrl}/uploads/${file}`;
-	const query = `X-Goog-Algorithm=GOOG4-RSA-SHA256&X-Goog-Expires=900&X-Goog-Signature=${signature}`;
-	return sendJson(res, 200, {
-		id,
-		presigned_url: `${publicUrl}?${query}`,
-		public_url: publicUrl,
-		expires_at: new Date(expiresAt).toISOString(),
-		required_headers: { 'x-goog-content-length-range': UPLOAD_LENGTH_RANGE },
-	});
+	return sendJson(res, 200, presignUpload(ctx, type, { expired: res.fakeExpiredUrl === true }));
 }
 
 async function handleApi(ctx, req, res) {

@@ -3,7 +3,7 @@
 // Standalone fake for an e2e runner or a manual try-out:
 //   node test/fake-eachlabs/cli.js [--port N] [--files-port N] [--api-key K] [--job-ms N]
 //                                  [--image-bytes N] [--no-rate-limit]
-// Prints ONE line of JSON ({apiUrl, filesUrl, controlUrl}) once listening, so a parent process can
+// Prints ONE line of JSON ({apiUrl, filesUrl, uploadsUrl, controlUrl}) once listening, so a parent process can
 // read the first stdout line and go; runs until SIGTERM / SIGINT.
 
 const { startFakeEachlabs } = require('./index');
@@ -84,8 +84,8 @@ async function main() {
 	process.on('SIGINT', () => stop('SIGINT'));
 	// A parent that closed our stdout must not crash us with EPIPE.
 	process.stdout.on('error', () => {});
-	const { apiUrl, filesUrl, controlUrl } = fake;
-	process.stdout.write(`${JSON.stringify({ apiUrl, filesUrl, controlUrl })}\n`);
+	const { apiUrl, filesUrl, uploadsUrl, controlUrl } = fake;
+	process.stdout.write(`${JSON.stringify({ apiUrl, filesUrl, uploadsUrl, controlUrl })}\n`);
 }
 
 main().catch((err) => {

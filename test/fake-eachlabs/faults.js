@@ -28,6 +28,9 @@ const KINDS = {
 	successNoOutput: ['poll'],
 	// Headers and half the body, then the socket dies: a broken CDN transfer.
 	truncate: ['download'],
+	// A presign whose URL has already expired (expires_at in the past): its PUT gets a 403.
+	expiredUrl: ['presign'],
+	403: null,
 };
 
 // Fault rates per route; resetRate applies to the same three routes.
@@ -156,6 +159,14 @@ function applyFault(fault, ctx, route, req, res, ids) {
 		case 'truncate':
 			res.fakeTruncate = true;
 			return false;
+		case 'expiredUrl':
+			res.fakeExpiredUrl = true;
+			return false;
+		case '403':
+			if (files) {
+				storageError(res, 403, 'SignatureDoesNotMatch', 'The request signature does not match.');
+			} else sendJson(res, 403, errorBody('Forbidden', 'This API key may not do this'));
+			return true;
 		case '500':
 			sendJson(res, 500, errorBody('Internal server error'));
 			return true;

@@ -1,16 +1,16 @@
 'use strict';
-// The storage/CDN host: output images under /outputs/<id>/<i>.<ext> and presigned uploads under
-// /uploads/<name>. It is a different host than the API on purpose: a client must not send the API
-// key here, and everything it receives is logged so tests can check that.
+// The storage/CDN host of output images: /outputs/<id>/<i>.<ext>. It is a different host than
+// the API on purpose: a client must not send the API key here, and everything it receives is
+// logged so tests can check that. Presigned uploads live on their own host (uploads.js).
 
 const { Readable } = require('stream');
 const { readBody, BodyTooLarge, send, destroy, storageError } = require('./http');
 const { applyFault } = require('./faults');
+const { isJobFetch } = require('./inputs');
 const { makeImage, FORMATS, EXT_TO_FORMAT } = require('./images');
 const { statusAt } = require('./predictions');
 
-const MAX_UPLOAD_BYTES = 104_857_600;
-const UPLOAD_LENGTH_RANGE = `0,${MAX_UPLOAD_BYTES}`;
+const MAX_REQUEST_BYTES = 1024 * 1024;
 const CHUNK_BYTES = 64 * 1024;
 
 function matchFilesRoute(method, path) {
@@ -18,9 +18,6 @@ function matchFilesRoute(method, path) {
 	if (output && (method === 'GET' || method === 'HEAD')) {
 		return { name: 'download', id: output[1], index: Number(output[2]), ext: output[3] };
 	}
-	const upload = /^\/uploads\/([^/]+)$/.exec(path);
-	if (upload && method === 'PUT') return { name: 'upload', file: upload[1] };
-	if (upload && (method === 'GET' || method === 'HEAD')) return { name: 'public', file: upload[1] };
 	return { name: null };
 }
 
@@ -32,14 +29,6 @@ function findOutput(ctx, id, index, ext, now) {
 	const format = prediction.input.output_format;
 	if (EXT_TO_FORMAT[ext] !== format || index >= prediction.input.num_images) return null;
 	return { prediction, format, mime: FORMATS[format].mime };
-}
-
-/** Whether a URL path on this host serves a file now; create uses it to vet its own inputs. */
-function fileExists(ctx, path, now) {
-	const route = matchFilesRoute('GET', path);
-	if (route.name === 'download') return !!findOutput(ctx, route.id, route.index, route.ext, now);
-	if (route.name === 'public') return !!ctx.uploads.get(route.file)?.data;
-	return false;
 }
 
 function* chunks(buf) {
@@ -78,54 +67,12 @@ function serveOutput(ctx, req, res, route) {
 	Readable.from(chunks(body)).pipe(res);
 }
 
-function receiveUpload(ctx, req, res, route, url, body) {
-	const upload = ctx.uploads.get(route.file);
-	const signature = url.searchParams.get('X-Goog-Signature');
-	if (!upload || !signature || signature !== upload.signature) {
-		storageError(res, 403, 'SignatureDoesNotMatch', 'The request signature does not match.');
-		return;
-	}
-	if (Date.now() > upload.expiresAt) {
-		storageError(res, 400, 'ExpiredToken', 'The provided token has expired.');
-		return;
-	}
-	if (req.headers['content-type'] !== upload.contentType) {
-		storageError(
-			res,
-			403,
-			'SignatureDoesNotMatch',
-			`Content-Type "${req.headers['content-type'] ?? ''}" is not the signed "${upload.contentType}".`,
-		);
-		return;
-	}
-	if (req.headers['x-goog-content-length-range'] !== UPLOAD_LENGTH_RANGE) {
-		storageError(
-			res,
-			403,
-			'SignatureDoesNotMatch',
-			`Signed header x-goog-content-length-range: ${UPLOAD_LENGTH_RANGE} is missing or different.`,
-		);
-		return;
-	}
-	upload.data = body;
-	send(res, 200, '', 'text/plain');
-}
-
-function servePublic(ctx, req, res, route) {
-	const upload = ctx.uploads.get(route.file);
-	if (!upload || !upload.data) {
-		storageError(res, 404, 'NoSuchKey', 'The specified key does not exist.');
-		return;
-	}
-	send(res, 200, upload.data, upload.contentType);
-}
-
 async function handleFiles(ctx, req, res) {
 	const url = new URL(req.url, 'http://files.invalid');
 	const route = matchFilesRoute(req.method, url.pathname);
 	let body;
 	try {
-		body = await readBody(req, MAX_UPLOAD_BYTES);
+		body = await readBody(req, MAX_REQUEST_BYTES);
 	} catch (err) {
 		ctx.log('files', req, null);
 		if (err instanceof BodyTooLarge) {
@@ -133,10 +80,14 @@ async function handleFiles(ctx, req, res) {
 		} else destroy(res);
 		return;
 	}
+	if (isJobFetch(req)) {
+		if (route.name === 'download') serveOutput(ctx, req, res, route);
+		else storageError(res, 404, 'NoSuchKey', 'The specified key does not exist.');
+		return;
+	}
 	ctx.log('files', req, body);
 	if (route.name === 'download') ctx.counters.downloads += 1;
-	if (route.name === 'upload') ctx.counters.uploads += 1;
-	if (route.name === 'download' || route.name === 'upload') {
+	if (route.name === 'download') {
 		const fault = ctx.takeFault(route.name);
 		if (fault && applyFault(fault, ctx, route.name, req, res, route)) return;
 	}
@@ -144,15 +95,9 @@ async function handleFiles(ctx, req, res) {
 		case 'download':
 			serveOutput(ctx, req, res, route);
 			return;
-		case 'upload':
-			receiveUpload(ctx, req, res, route, url, body);
-			return;
-		case 'public':
-			servePublic(ctx, req, res, route);
-			return;
 		default:
 			storageError(res, 404, 'NoSuchKey', 'The specified key does not exist.');
 	}
 }
 
-module.exports = { handleFiles, fileExists, UPLOAD_LENGTH_RANGE, MAX_UPLOAD_BYTES };
+module.exports = { handleFiles };

@@ -47,9 +47,11 @@ function parseJson(buf) {
 /** What the request log keeps: parsed JSON, else text, else a size note for binary uploads. */
 function bodyForLog(buf, contentType) {
 	if (!buf || buf.length === 0) return null;
+	const type = String(contentType || '').toLowerCase();
+	// A file upload is not parsed (a 7 MB image would cost the fake more than the upload).
+	if (/^(image|video|audio)\//.test(type)) return `<${buf.length} bytes ${type}>`;
 	const parsed = parseJson(buf);
 	if (parsed.ok) return parsed.value;
-	const type = String(contentType || '').toLowerCase();
 	const textual = type === '' || type.startsWith('text/') || type.includes('json');
 	if (textual && buf.length <= MAX_LOGGED_TEXT) return buf.toString('utf8');
 	return `<${buf.length} bytes${type ? ` ${type}` : ''}>`;

@@ -25,7 +25,11 @@ export type FaultKind =
 	| 'noPredictionId'
 	| 'unknownStatus'
 	| 'successNoOutput'
-	| 'truncate';
+	| 'truncate'
+	/** presign only: the URL it hands out has already expired, so its PUT gets a 403. */
+	| 'expiredUrl'
+	/** Storage: SignatureDoesNotMatch; API: Forbidden. */
+	| '403';
 
 export interface RateLimitOptions {
 	/** Unfinished predictions per API key; 0 / null disables. Default 10. */
@@ -94,8 +98,12 @@ export interface FakeEachlabsStats {
 	downloads: number;
 	balanceChecks: number;
 	presigns: number;
-	/** PUTs to presigned upload URLs. */
+	/** PUTs to presigned upload URLs (on the upload host). */
 	uploads: number;
+	/** PUTs that carried X-API-Key or Authorization: must stay 0. */
+	uploadsWithKey: number;
+	/** Input images a job fetched from the fake's own hosts. */
+	inputFetches: number;
 	/** POST /v1/prediction/:id/cancel received. */
 	cancels: number;
 	/** Webhook deliveries attempted. */
@@ -113,7 +121,7 @@ export interface FakeEachlabsStats {
 }
 
 export interface RecordedRequest {
-	host: 'api' | 'files';
+	host: 'api' | 'files' | 'uploads';
 	method: string;
 	/** Path with query string, as sent. */
 	path: string;
@@ -137,6 +145,8 @@ export interface FakeEachlabs {
 	readonly apiUrl: string;
 	/** The storage host serving outputs and uploads, e.g. http://127.0.0.2:40219. */
 	readonly filesUrl: string;
+	/** The upload storage host (presigned PUTs, public URLs), e.g. http://127.0.0.3:40220. */
+	readonly uploadsUrl: string;
 	/** `${apiUrl}/__control`. */
 	readonly controlUrl: string;
 	/** False when 127.0.0.2 was unusable and storage shares 127.0.0.1 (another port). */
@@ -161,6 +171,8 @@ export interface FakeEachlabs {
 		num_images: number;
 		[key: string]: unknown;
 	};
+	/** The bytes stored at an upload's public URL, or undefined when nothing was uploaded there. */
+	uploadedFile(publicUrl: string): Buffer | undefined;
 	/** The exact bytes the storage host serves for output `index` of a known prediction. */
 	expectedImage(predictionId: string, index?: number): Buffer;
 	/** Closes both hosts, destroys open sockets, clears timers. Idempotent. */

@@ -1,7 +1,8 @@
 'use strict';
-// A fake Eachlabs prediction API for the Kling O1 node: real HTTP on loopback, two hosts (API and
-// storage), scripted and seeded faults. Plain CommonJS so jest (ts-jest), the demo script and an
-// e2e runner on another Node version all load it without a build step. Types: ./index.d.ts.
+// A fake Eachlabs prediction API for the Kling O1 node: real HTTP on loopback, three hosts (API,
+// output storage, upload storage), scripted and seeded faults. Plain CommonJS so jest (ts-jest),
+// the demo script and an e2e runner on another Node version all load it without a build step.
+// Types: ./index.d.ts.
 
 const http = require('http');
 const net = require('net');
@@ -9,6 +10,7 @@ const { DEFAULTS, mergeOptions } = require('./options');
 const { FaultPlan } = require('./faults');
 const { handleApi } = require('./api');
 const { handleFiles } = require('./files');
+const { handleUploads } = require('./uploads');
 const { bodyForLog, sendJson, errorBody, destroy } = require('./http');
 const { makeImage } = require('./images');
 
@@ -24,6 +26,8 @@ function emptyCounters() {
 		balanceChecks: 0,
 		presigns: 0,
 		uploads: 0,
+		uploadsWithKey: 0,
+		inputFetches: 0,
 		cancels: 0,
 		webhooks: 0,
 		maxInFlight: 0,
@@ -100,12 +104,15 @@ function createServer(ctx, handler, sockets) {
 	return server;
 }
 
-/** Listens on 127.0.0.2 when this machine routes it (Linux does), so storage is another host. */
-async function listenFiles(server, port, forcedHost) {
+/**
+ * Listens on `preferred` (127.0.0.2, 127.0.0.3) when this machine routes it (Linux does), so
+ * storage is another host than the API.
+ */
+async function listenFiles(server, port, forcedHost, preferred = '127.0.0.2') {
 	if (forcedHost) return { host: forcedHost, port: await listen(server, port, forcedHost) };
 	try {
-		const bound = await listen(server, port, '127.0.0.2');
-		if (await canConnect('127.0.0.2', bound)) return { host: '127.0.0.2', port: bound };
+		const bound = await listen(server, port, preferred);
+		if (await canConnect(preferred, bound)) return { host: preferred, port: bound };
 		await new Promise((resolve) => server.close(() => resolve()));
 	} catch {
 		// EADDRNOTAVAIL on macOS and some containers: fall back to another port on 127.0.0.1.
@@ -123,6 +130,7 @@ async function startFakeEachlabs(options = {}) {
 		options: mergeOptions(/** @type {any} */ (DEFAULTS), options, true),
 		apiUrl: '',
 		filesUrl: '',
+		uploadsUrl: '',
 		predictions: new Map(),
 		uploads: new Map(),
 		createTimes: new Map(),
@@ -155,22 +163,29 @@ async function startFakeEachlabs(options = {}) {
 	const filesSockets = new Set();
 	const apiServer = createServer(ctx, handleApi, apiSockets);
 	const filesServer = createServer(ctx, handleFiles, filesSockets);
+	const uploadsSockets = new Set();
+	const uploadsServer = createServer(ctx, handleUploads, uploadsSockets);
 	const apiPort = await listen(apiServer, ctx.options.port, '127.0.0.1');
 	let files;
+	let uploads;
 	try {
 		files = await listenFiles(filesServer, ctx.options.filesPort, ctx.options.filesHost);
+		uploads = await listenFiles(uploadsServer, 0, ctx.options.filesHost, '127.0.0.3');
 	} catch (err) {
 		await closeServer(apiServer, apiSockets);
+		await closeServer(filesServer, filesSockets);
 		throw err;
 	}
 	ctx.apiUrl = `http://127.0.0.1:${apiPort}`;
 	ctx.filesUrl = `http://${files.host}:${files.port}`;
+	ctx.uploadsUrl = `http://${uploads.host}:${uploads.port}`;
 
 	let closing;
 	/** @type {FakeEachlabs} */
 	const fake = {
 		apiUrl: ctx.apiUrl,
 		filesUrl: ctx.filesUrl,
+		uploadsUrl: ctx.uploadsUrl,
 		controlUrl: `${ctx.apiUrl}/__control`,
 		filesHostDistinct: files.host !== '127.0.0.1',
 		requests: ctx.requests,
@@ -212,6 +227,10 @@ async function startFakeEachlabs(options = {}) {
 			if (!prediction) throw new Error(`unknown prediction ${predictionId}`);
 			return { ...prediction.input };
 		},
+		uploadedFile(publicUrl) {
+			const upload = ctx.uploads.get(String(publicUrl).split('/uploads/')[1] ?? '');
+			return upload && upload.data ? Buffer.from(upload.data) : undefined;
+		},
 		expectedImage(predictionId, index = 0) {
 			const prediction = ctx.predictions.get(predictionId);
 			if (!prediction) throw new Error(`unknown prediction ${predictionId}`);
@@ -232,6 +251,7 @@ async function startFakeEachlabs(options = {}) {
 				closing = Promise.all([
 					closeServer(apiServer, apiSockets),
 					closeServer(filesServer, filesSockets),
+					closeServer(uploadsServer, uploadsSockets),
 				]).then(() => undefined);
 			}
 			return closing;

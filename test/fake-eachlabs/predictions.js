@@ -31,10 +31,11 @@ function parseMarkers(prompt) {
 }
 
 /**
- * Creates and stores a prediction. `missingInput` names an input image the fake's own storage
- * does not have (the real service would fail the job when it cannot fetch it).
+ * Creates and stores a prediction. `inputsChecked` resolves once the job has fetched its inputs:
+ * `{ url, problem }` for the first input that is not a reachable image (the job then fails), or
+ * null. The job runs at least until then.
  */
-function createPrediction(ctx, { key, input, webhookUrl, webhookSecret, missingInput }) {
+function createPrediction(ctx, { key, input, webhookUrl, webhookSecret, inputsChecked }) {
 	const { options } = ctx;
 	const now = Date.now();
 	const markers = parseMarkers(input.prompt);
@@ -47,9 +48,8 @@ function createPrediction(ctx, { key, input, webhookUrl, webhookSecret, missingI
 	if (markers.classified) final = 'error';
 	else if (markers.fail) final = 'error';
 	else if (markers.cancelled) final = 'cancelled';
-	else if (missingInput) final = 'error';
 	if (final === 'error' || final === 'failed') {
-		failure = markers.classified ? 'classified' : missingInput && !markers.fail ? 'input' : 'plain';
+		failure = markers.classified ? 'classified' : 'plain';
 	}
 	const jobMs = markers.slowMs ?? options.jobMs;
 	const prediction = {
@@ -58,11 +58,13 @@ function createPrediction(ctx, { key, input, webhookUrl, webhookSecret, missingI
 		input,
 		createdAt: now,
 		jobMs,
-		endAt: final ? now + jobMs : Infinity,
+		// Not before the inputs are fetched (see below).
+		endAt: Infinity,
 		steps: steps.length > 0 ? steps : ['processing'],
 		final,
 		failure,
-		missingInput,
+		missingInput: undefined,
+		inputProblem: undefined,
 		expired: markers.expired,
 		singleUrl: markers.singleUrl,
 		imageBytes: options.imageBytes,
@@ -70,7 +72,18 @@ function createPrediction(ctx, { key, input, webhookUrl, webhookSecret, missingI
 		webhookSecret,
 	};
 	ctx.predictions.set(prediction.id, prediction);
-	scheduleWebhook(ctx, prediction);
+	const startRunning = (bad) => {
+		if (ctx.closed || prediction.endAt !== Infinity) return;
+		if (bad && !markers.fail && !markers.classified && !markers.cancelled) {
+			prediction.final = 'error';
+			prediction.failure = 'input';
+			prediction.missingInput = bad.url;
+			prediction.inputProblem = bad.problem;
+		}
+		if (prediction.final) prediction.endAt = Math.max(now + jobMs, Date.now());
+		scheduleWebhook(ctx, prediction);
+	};
+	Promise.resolve(inputsChecked).then(startRunning, () => startRunning(null));
 	return prediction;
 }
 
@@ -139,7 +152,7 @@ function predictionView(ctx, prediction, now) {
 	}
 	const details =
 		prediction.failure === 'input'
-			? `Could not download ${prediction.missingInput}: the file does not exist`
+			? `Could not download ${prediction.missingInput}: ${prediction.inputProblem}`
 			: 'The model could not generate an image for this input (simulated failure)';
 	return {
 		status,

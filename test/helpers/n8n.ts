@@ -105,6 +105,40 @@ export async function binaryBuffer(binary: NonNullable<INodeExecutionData['binar
 	return await Container.get(BinaryDataService).getAsBuffer(binary);
 }
 
+/**
+ * Where n8n keeps binary data: `filesystem` (n8n 2.x's default; data has an id, bytes on disk)
+ * or `default` (in memory: the bytes travel base64-encoded in the item, as in n8n 1.x's default).
+ */
+export type BinaryMode = 'filesystem' | 'default';
+
+/** Switches the process's BinaryDataService to a mode: what N8N_DEFAULT_BINARY_DATA_MODE does. */
+async function useBinaryMode(mode: BinaryMode) {
+	await initBinaryData();
+	const service = Container.get(BinaryDataService) as unknown as { mode: string };
+	service.mode = mode === 'filesystem' ? 'filesystem-v2' : 'default';
+}
+
+/**
+ * A file stored the way an input node (Read Files from Disk, Google Drive) leaves it: through
+ * n8n's BinaryDataService, in the given mode.
+ */
+export async function storeBinary(
+	bytes: Buffer | NodeJS.ReadableStream,
+	file: { fileName: string; mimeType: string },
+	mode: BinaryMode = 'filesystem',
+) {
+	await useBinaryMode(mode);
+	try {
+		return await Container.get(BinaryDataService).store(
+			{ type: 'execution', workflowId: 'wf-test', executionId: 'exec-test' },
+			bytes as Buffer,
+			{ data: '', mimeType: file.mimeType, fileName: file.fileName },
+		);
+	} finally {
+		await useBinaryMode('filesystem');
+	}
+}
+
 export interface RunOptions {
 	parameters: INodeParameters;
 	items?: INodeExecutionData[];
@@ -117,6 +151,8 @@ export interface RunOptions {
 	nodeType?: INodeType;
 	/** The node's version as saved in the workflow; the newest by default. */
 	typeVersion?: number;
+	/** Where n8n keeps binary data during the run (default: filesystem, as n8n 2.x). */
+	binaryMode?: BinaryMode;
 	/** The node's "Execute Once" setting: n8n then hands the routing only the first item. */
 	executeOnce?: boolean;
 	/**
@@ -209,12 +245,18 @@ export async function runNode(options: RunOptions): Promise<INodeExecutionData[]
 	// with more than 10 items in flight Node warns of a leak that is none (README, Troubleshooting).
 	if (options.signal) setMaxListeners(100, options.signal);
 	const routing = new RoutingNode(context, options.nodeType ?? sourceNodeType());
-	for (let attempt = 1; attempt < (options.tries ?? 1); attempt++) {
-		const outcome = await routing.runNode().catch(() => undefined);
-		if (outcome && outcome[0]?.[0]?.json?.error === undefined) return outcome[0] ?? [];
+	await useBinaryMode(options.binaryMode ?? 'filesystem');
+	try {
+		// As n8n's Retry On Fail: the node runs again only while it fails.
+		for (let attempt = 1; attempt < (options.tries ?? 1); attempt++) {
+			const outcome = await routing.runNode().catch(() => undefined);
+			if (outcome && outcome[0]?.[0]?.json?.error === undefined) return outcome[0] ?? [];
+		}
+		const result = await routing.runNode();
+		return result?.[0] ?? [];
+	} finally {
+		await useBinaryMode('filesystem');
 	}
-	const result = await routing.runNode();
-	return result?.[0] ?? [];
 }
 
 /** Resolves a credential expression (`={{$credentials.…}}`) with n8n's expression engine. */

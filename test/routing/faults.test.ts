@@ -136,7 +136,7 @@ describe('downloads', () => {
 		);
 		const id = fake.stats().predictions[0];
 		expect(error).toBeInstanceOf(NodeApiError);
-		expect(error.message).toBe(`Image 0 of prediction ${id} could not be downloaded (HTTP 404)`);
+		expect(error.message).toBe(`Edited image 0 of prediction ${id} could not be downloaded (HTTP 404)`);
 		expect(error.description).toMatch(/expired/);
 		// A 404 is final: no retry, no second create.
 		expect(fake.stats()).toMatchObject({ downloads: 1, createRequests: 1, creates: 1 });
@@ -147,7 +147,7 @@ describe('downloads', () => {
 		fake.failNext('download', '404', 1);
 		const error = await rejectionOf(run(fake, { parameters: editParams({ numImages: 2 }) }));
 		const id = fake.stats().predictions[0];
-		expect(error.message).toBe(`Image 0 of prediction ${id} could not be downloaded (HTTP 404)`);
+		expect(error.message).toBe(`Edited image 0 of prediction ${id} could not be downloaded (HTTP 404)`);
 		expect(error.context.itemIndex).toBe(0);
 	});
 });
@@ -523,7 +523,7 @@ describe('continue on fail', () => {
 		expect(items[0].pairedItem).toEqual({ item: 0 });
 		await expectImage(fake, items[1]);
 		expect(items[2].json).toMatchObject({
-			error: `Image 0 of prediction ${expired} could not be downloaded (HTTP 404)`,
+			error: `Edited image 0 of prediction ${expired} could not be downloaded (HTTP 404)`,
 			predictionId: expired,
 			httpCode: '404',
 		});

@@ -115,7 +115,7 @@ describe('a tool call that fails answers the agent with what to change', () => {
 	test('a URL that is not public https: nothing sent', async () => {
 		const items = await run(oneImage({ images: images('http://example.com/a.png') }));
 		expect(items[0].json.status).toBe('failed');
-		expect(items[0].json.error).toMatch(/^Image 1 /);
+		expect(items[0].json.error).toMatch(/^@Image1 /);
 		expect(creates()).toBe(0);
 	});
 

@@ -61,21 +61,21 @@ const cases: Array<[string, INodeParameters, string]> = [
 		editImage({ prompt: 'Blend them', images: images(...eleven) }),
 		'Images: 11 images given, the maximum is 10',
 	],
-	['empty URL', editImage({ images: images(IMAGE_1, '') }), 'Image 2 is empty: enter its URL'],
+	['empty URL', editImage({ images: images(IMAGE_1, '') }), '@Image2 is empty: enter its URL'],
 	[
 		'not a URL',
 		editImage({ images: images('product photo', IMAGE_2) }),
-		'Image 1 is not a valid URL: "product photo"',
+		'@Image1 is not a valid URL: "product photo"',
 	],
 	[
 		'http URL',
 		editImage({ images: images(IMAGE_1, 'http://example.com/b.png') }),
-		'Image 2 must be an https:// URL (got "http://example.com/b.png")',
+		'@Image2 must be an https:// URL (got "http://example.com/b.png")',
 	],
 	[
 		'data URI',
 		editImage({ images: images('data:image/png;base64,iVBORw0KGgo=', IMAGE_2) }),
-		'Image 1 is a data: URI; upload the image first and use its public https:// URL',
+		'@Image1 is a data: URI; upload the image first and use its public https:// URL',
 	],
 	...(
 		[
@@ -95,7 +95,7 @@ const cases: Array<[string, INodeParameters, string]> = [
 			[
 				`${name} image host`,
 				editImage({ images: images(url, IMAGE_2) }),
-				`Image 1 points to a local or private address (${host}), which Eachlabs cannot reach: use a public https:// URL`,
+				`@Image1 points to a local or private address (${host}), which Eachlabs cannot reach: use a public https:// URL`,
 			] as [string, INodeParameters, string],
 	),
 	[

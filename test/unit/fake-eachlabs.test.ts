@@ -430,7 +430,8 @@ describe('fake Eachlabs server', () => {
 		});
 		expect(presign.status).toBe(200);
 		const { presigned_url: putUrl, public_url: publicUrl, required_headers } = presign.body;
-		expect(new URL(putUrl).origin).toBe(fake.filesUrl);
+		expect(new URL(putUrl).origin).toBe(fake.uploadsUrl);
+		expect(new URL(publicUrl).origin).toBe(fake.uploadsUrl);
 		const bytes = Buffer.from('fake png bytes');
 		const wrongType = await fetch(putUrl, {
 			method: 'PUT',
@@ -476,7 +477,7 @@ describe('fake Eachlabs server', () => {
 			process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap').length;
 		const before = servers();
 		const other = await startFakeEachlabs();
-		expect(servers()).toBe(before + 2);
+		expect(servers()).toBe(before + 3);
 		other.failNext('poll', 'hang');
 		const hanging = fetch(`${other.apiUrl}/v1/prediction/x`, { headers: { 'X-API-Key': KEY } });
 		await call('GET', `${other.apiUrl}/v1/billing/balance`);

@@ -103,11 +103,13 @@ describe('the tool description', () => {
 
 describe('the fields a model fills through $fromAI()', () => {
 	test('Prompt: how to refer to the images', () => {
-		expect(field('prompt').description).toContain('@Image1, @Image2 … in the order of their URLs');
+		expect(field('prompt').description).toContain('@Image1, @Image2 … in the order of the Images list');
 	});
 
 	test('Image URL: public https, which one is @Image1, lists allowed', () => {
-		const url = (field('images').options?.[0] as { values: INodeProperties[] }).values[0];
+		const url = (field('images').options?.[0] as { values: INodeProperties[] }).values.find(
+			(value) => value.name === 'url',
+		)!;
 		expect(url.description).toContain('public https:// URL');
 		expect(url.description).toContain('@Image1');
 		expect(url.description).toContain('list of URLs');

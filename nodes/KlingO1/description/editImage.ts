@@ -20,7 +20,7 @@ export const editImageProperties: INodeProperties[] = [
 		required: true,
 		default: '',
 		placeholder: 'e.g. Put @Image1 on a marble table, soft daylight',
-		description: `What to change, in plain words (up to ${MAX_PROMPT_CHARACTERS} characters). Refer to the input images as @Image1, @Image2 … in the order of their URLs.`,
+		description: `What to change, in plain words (up to ${MAX_PROMPT_CHARACTERS} characters). Refer to the input images as @Image1, @Image2 … in the order of the Images list.`,
 		hint: 'Refer to the images below as @Image1, @Image2 … in the order they are listed (or @Image when there is only one)',
 		displayOptions: showForEditImage,
 		routing: { send: { type: 'body', property: 'input.prompt' } },
@@ -33,13 +33,34 @@ export const editImageProperties: INodeProperties[] = [
 		placeholder: 'Add Image',
 		required: true,
 		default: { image: [{ url: '' }] },
-		description: `The input images (1 to ${MAX_IMAGES}), as public https:// URLs of PNG, JPEG or WebP files`,
+		description: `The input images (1 to ${MAX_IMAGES}): public https:// URLs of PNG, JPEG or WebP files, or such files the item holds`,
+		// n8n cannot number the rows of a list itself: say here which row is which @ImageN.
+		hint: 'From the top, the rows are @Image1, @Image2 … in the prompt (a row with several URLs or binary fields counts as several, in order). A URL must be public https:// that Eachlabs can download; for files the workflow holds, choose Source: Binary File.',
 		displayOptions: showForEditImage,
 		options: [
 			{
 				displayName: 'Image',
 				name: 'image',
 				values: [
+					{
+						displayName: 'Source',
+						name: 'source',
+						type: 'options',
+						options: [
+							{
+								name: 'URL',
+								value: 'url',
+								description: 'A public https:// URL of the image',
+							},
+							{
+								name: 'Binary File',
+								value: 'binary',
+								description:
+									'A file the input item holds (e.g. from Google Drive, an e-mail or Read Files from Disk); the node uploads it to Eachlabs for you',
+							},
+						],
+						default: 'url',
+					},
 					{
 						displayName: 'Image URL',
 						name: 'url',
@@ -48,16 +69,29 @@ export const editImageProperties: INodeProperties[] = [
 						placeholder: 'https://example.com/product.png',
 						description:
 							'A public https:// URL of a PNG, JPEG or WebP image; the first image is @Image1 in the prompt. An expression that returns a list of URLs adds them all, in order.',
+						displayOptions: { show: { source: ['url'] } },
+					},
+					{
+						displayName: 'Input Binary Field',
+						name: 'binaryPropertyName',
+						type: 'string',
+						default: 'data',
+						typeOptions: { binaryDataProperty: true },
+						placeholder: 'e.g. data',
+						hint: 'The name of the input binary field holding the image (PNG, JPEG or WebP, up to 100 MB). Separate several fields with commas: each is one image.',
+						displayOptions: { show: { source: ['binary'] } },
 					},
 				],
 			},
 		],
 		// One entry can hold a list of URLs (an expression returning an array): flatten to one list.
+		// A binary entry becomes a placeholder that the upload replaces with Eachlabs' public URLs.
 		routing: {
 			send: {
 				type: 'body',
 				property: 'input.image_urls',
-				value: '={{ [].concat(...((($value || {}).image || []).map((entry) => entry.url))) }}',
+				value:
+					'={{ [].concat(...((($value || {}).image || []).map((entry) => entry.source === "binary" ? [{ binaryPropertyName: entry.binaryPropertyName }] : entry.url))) }}',
 			},
 		},
 	},
