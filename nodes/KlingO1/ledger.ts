@@ -114,23 +114,31 @@ export class CreateLedger {
 			);
 	}
 
-	/** Sentences for the run's error: every prediction made, and every create with no clear answer. */
+	/**
+	 * Sentences for the run's error: every prediction made, and every create with no clear answer.
+	 * A failed or cancelled prediction cannot be resumed, so it is named apart from those that can.
+	 */
 	describe(): string[] {
 		const tries = new Set(this.records.map((record) => record.attempt)).size > 1;
 		const label = (record: CreateRecord) =>
-			`item ${record.itemIndex}${tries ? `, try ${record.attempt}` : ''}`;
-		const made = this.records
-			.filter((record) => record.predictionId)
-			.map((record) => `${record.predictionId} (${label(record)})`);
+			`${record.predictionId} (item ${record.itemIndex}${tries ? `, try ${record.attempt}` : ''})`;
+		const ended = (record: CreateRecord) =>
+			record.phase === 'failed' || record.phase === 'cancelled';
+		const made = this.records.filter((record) => record.predictionId);
+		const resumable = made.filter((record) => !ended(record)).map(label);
+		const failed = made.filter(ended).map(label);
 		const unclear = this.records
 			.filter((record) => record.outcome !== 'created')
 			.map(
 				(record) =>
-					`${label(record)}: sent at ${record.sentAt}${record.problem ? `, ${record.problem}` : ', no answer yet'}`,
+					`item ${record.itemIndex}${tries ? `, try ${record.attempt}` : ''}: sent at ${record.sentAt}${record.problem ? `, ${record.problem}` : ', no answer yet'}`,
 			);
 		return [
-			made.length
-				? `Predictions created in this execution, which you can resume with Get Prediction: ${made.join(', ')}.`
+			resumable.length
+				? `Predictions created in this execution, which you can resume with Get Prediction: ${resumable.join(', ')}.`
+				: '',
+			failed.length
+				? `Predictions of this execution that failed, with nothing to fetch: ${failed.join(', ')}.`
 				: '',
 			unclear.length
 				? `Creates that got no clear answer, so a prediction may exist whose ID the node never learned (look for it in the Eachlabs dashboard by its time): ${unclear.join('; ')}.`

@@ -136,7 +136,9 @@ describe('downloads', () => {
 		);
 		const id = fake.stats().predictions[0];
 		expect(error).toBeInstanceOf(NodeApiError);
-		expect(error.message).toBe(`Edited image 0 of prediction ${id} could not be downloaded (HTTP 404)`);
+		expect(error.message).toBe(
+			`Edited image 0 of prediction ${id} could not be downloaded (HTTP 404)`,
+		);
 		expect(error.description).toMatch(/expired/);
 		// A 404 is final: no retry, no second create.
 		expect(fake.stats()).toMatchObject({ downloads: 1, createRequests: 1, creates: 1 });
@@ -147,7 +149,9 @@ describe('downloads', () => {
 		fake.failNext('download', '404', 1);
 		const error = await rejectionOf(run(fake, { parameters: editParams({ numImages: 2 }) }));
 		const id = fake.stats().predictions[0];
-		expect(error.message).toBe(`Edited image 0 of prediction ${id} could not be downloaded (HTTP 404)`);
+		expect(error.message).toBe(
+			`Edited image 0 of prediction ${id} could not be downloaded (HTTP 404)`,
+		);
 		expect(error.context.itemIndex).toBe(0);
 	});
 });
@@ -554,6 +558,22 @@ describe('stop on the first failure (no continue on fail)', () => {
 			expect(error.description).toContain(`${predictionOf(fake, text)} (item ${index})`);
 		}
 		expect(error.description).toContain('resume with Get Prediction');
+	});
+
+	test('when the only prediction is the one that failed, the error offers nothing to resume', async () => {
+		const fake = await startFake();
+		const error = await rejectionOf(
+			run(fake, {
+				parameters: editParams({ prompt: promptByItem({ 0: '[fail]' }) }),
+				items: manyItems(1),
+			}),
+		);
+		const [id] = fake.stats().predictions;
+		expect(error.message).toBe('Kling O1 could not edit the image: Image generation failed');
+		expect(error.description).toContain(
+			`Predictions of this execution that failed, with nothing to fetch: ${id} (item 0).`,
+		);
+		expect(error.description).not.toContain('Get Prediction');
 	});
 
 	// The failing item halts the run before it frees its slot, so no queued item takes the slot

@@ -36,9 +36,11 @@ test('a later try resumes the same request of the same item, unless its predicti
 	expect(ledger.othersOf(1, 'p1b')).toEqual(['p1']);
 	expect(ledger.othersOf(0, 'p0')).toEqual([]);
 	// With more than one try, each prediction says which try made it.
-	expect(ledger.describe()[0]).toBe(
-		'Predictions created in this execution, which you can resume with Get Prediction: p0 (item 0, try 1), p1 (item 1, try 1), p2 (item 2, try 1), p1b (item 1, try 2).',
-	);
+	// A failed or cancelled prediction is named, but not offered for resuming.
+	expect(ledger.describe()).toEqual([
+		'Predictions created in this execution, which you can resume with Get Prediction: p0 (item 0, try 1), p1b (item 1, try 2).',
+		'Predictions of this execution that failed, with nothing to fetch: p1 (item 1, try 1), p2 (item 2, try 1).',
+	]);
 });
 
 test('creates of earlier tries that got no clear answer become warnings on the item', () => {
