@@ -204,9 +204,30 @@ export function timeoutError(
 
 export function cancelledError(node: INode, context: ErrorContext) {
 	return new NodeOperationError(node, 'The execution was stopped', {
-		description: withPrediction('Nothing more was requested for this item.', context.predictionId),
+		description: withPrediction(
+			'The node stopped waiting for this item. A create request already sent was allowed to finish, so that its prediction is listed here.',
+			context.predictionId,
+		),
 		itemIndex: context.itemIndex,
 	});
+}
+
+/** An item that gave up waiting for one of the 10 slots: nothing was sent for it. */
+export function queuedTooLongError(
+	node: INode,
+	context: ErrorContext & { waitedSeconds: number; toolCall: boolean },
+) {
+	const rule = context.toolCall
+		? 'As an AI Agent tool, the time spent waiting counts against Timeout (Seconds).'
+		: 'An item waits for a slot at most Timeout (Seconds) × (1 + its item number ÷ 10, rounded down).';
+	return new NodeOperationError(
+		node,
+		`Gave up after waiting ${context.waitedSeconds} seconds for a free slot: nothing was created`,
+		{
+			description: `At most 10 predictions per API key run at once in this n8n instance, and other items or workflows held all 10. ${rule} Nothing was sent to Eachlabs for this item and nothing was charged: run it again later, or raise Timeout (Seconds) under Options.`,
+			itemIndex: context.itemIndex,
+		},
+	);
 }
 
 export function expiredImageError(

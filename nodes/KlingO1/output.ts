@@ -41,19 +41,14 @@ export function imageFormat(contentType: unknown, url: string, requested?: strin
 
 export const costOf = (images: number) => Math.round(images * PRICE_PER_IMAGE_USD * 1e6) / 1e6;
 
-/** `output` is one URL, a list of URLs, or (on failures) an object without URLs. */
-export function outputUrls(prediction: PredictionAnswer): string[] {
-	const { output } = prediction;
-	if (typeof output === 'string') return output ? [output] : [];
-	return Array.isArray(output) ? output.filter((url) => typeof url === 'string' && url) : [];
-}
-
 export interface OutputContext {
 	itemIndex: number;
 	predictionId: string;
 	options: NodeOptions;
 	requestedFormat?: string;
 	warnings: string[];
+	/** More fields for every item (e.g. the IDs of earlier tries' predictions). */
+	extra?: IDataObject;
 	deadline: number;
 	signal: AbortSignal;
 }
@@ -113,7 +108,7 @@ export async function successItems(
 	prediction: PredictionAnswer,
 	out: OutputContext,
 ): Promise<INodeExecutionData[]> {
-	const urls = outputUrls(prediction);
+	const urls = prediction.imageUrls;
 	if (urls.length === 0) {
 		throw unexpectedAnswerError(
 			ctx.getNode(),
@@ -130,6 +125,7 @@ export async function successItems(
 	};
 	const tail: IDataObject = {
 		...(typeof cost === 'number' ? { predictionCostUsd: cost } : {}),
+		...out.extra,
 		...(out.warnings.length ? { warnings: out.warnings } : {}),
 	};
 	const pairedItem = { item: out.itemIndex };

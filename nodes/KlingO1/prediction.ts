@@ -9,26 +9,30 @@ import {
 	unexpectedAnswerError,
 	unreachableError,
 	unsendableError,
-	withWarnings,
 } from './errors';
 import type { Attempt } from './retry';
-import { pause, RetriesExhausted, retryAfterMs, retryUntil } from './retry';
+import { CancelledError, pause, RetriesExhausted, retryAfterMs, retryUntil } from './retry';
+import type { CreateLedger } from './ledger';
 import type { PredictionAnswer } from './schemas';
-import { createAnswerSchema, predictionAnswerSchema, RUNNING_STATUSES } from './schemas';
+import { createAnswerSchema, eachlabsErrorSchema, predictionAnswerSchema } from './schemas';
 import type { ApiAnswer } from './transport';
-import { ConnectionFailure, requestTimeout, sendToApi } from './transport';
+import { ConnectionFailure, requestTimeout, sendCreate, sendToApi } from './transport';
 
 /*
- * Create and poll. The create rule (README, "Retries"): a 429, a 5xx or a refused connection
- * prove nothing was created, so they are retried; a reset or timeout after sending proves nothing
- * either way, so it is retried too (a lost item is worse), at most twice, and the item carries a
- * warning; an answer that says "created" is never retried.
+ * Create and poll. The create rule (README, "Retries"): a 429, Eachlabs' own 5xx error or a
+ * refused connection prove nothing was created, so they are retried; a reset, a timeout or a
+ * gateway's 5xx (an HTML page, an empty body) after sending prove nothing either way, so the
+ * create is sent again (a lost item is worse), at most twice, and the item carries a warning; an
+ * answer that says "created" is never retried. A create that was sent is always waited for: only
+ * its answer tells the ID of what may have been charged.
  */
 
 export interface Limits {
 	itemIndex: number;
 	deadline: number;
 	signal: AbortSignal;
+	/** Things worth knowing that did not stop the item (e.g. an unknown status): on the output. */
+	warnings?: string[];
 }
 
 /** A create may hold a slot of the key's limiter (limiter.ts), which learns from its answers. */
@@ -94,55 +98,96 @@ function finalOf<T>(
 	return result;
 }
 
+/** A 5xx that did not come from Eachlabs' application: the create may have been made. */
+function isGatewayAnswer(answer: ApiAnswer): boolean {
+	return answer.statusCode >= 500 && !eachlabsErrorSchema.safeParse(answer.body).success;
+}
+
+function gatewayProblem(answer: ApiAnswer): string {
+	const body = typeof answer.body === 'string' ? answer.body.trim() : answer.body;
+	const what =
+		body === '' || body === undefined || body === null
+			? 'an empty answer'
+			: typeof body === 'string'
+				? 'an HTML page'
+				: 'an answer that is not Eachlabs’ own error';
+	return `a gateway answered HTTP ${answer.statusCode} (${what}, not Eachlabs' own error)`;
+}
+
 export async function createPrediction(
 	ctx: IExecutePaginationFunctions,
 	requestData: RequestData,
 	body: object,
-	limits: CreateLimits,
-): Promise<{ predictionId: string; warnings: string[] }> {
+	limits: CreateLimits & {
+		ledger: CreateLedger;
+		warnings: string[];
+		/** What a later try compares to resume this create (the body as the fields mapped it). */
+		requestKey: string;
+	},
+): Promise<string> {
 	const context = { itemIndex: limits.itemIndex };
-	const warnings: string[] = [];
+	// The item's own list: the error or the output it ends with carries these.
+	const { warnings } = limits;
 	let ambiguous = 0;
+	/** A create that reached Eachlabs without a clear answer: re-sent at most twice, with a warning. */
+	const unclear = (what: string, problem: string): Attempt<never> => {
+		const when = `At ${new Date().toISOString()} ${what}`;
+		if (ambiguous++ >= MAX_AMBIGUOUS_RESENDS) {
+			warnings.push(
+				`${when}; the node did not send it again (it already had ${MAX_AMBIGUOUS_RESENDS} times), so a prediction may have been charged without the node learning its ID.`,
+			);
+			throw unreachableError(ctx.getNode(), problem, context);
+		}
+		warnings.push(
+			`${when}; the node sent it again, so a duplicate prediction may have been charged.`,
+		);
+		return { retry: problem };
+	};
 	const result = await retryUntil(async () => {
+		// Once the run has halted (or was stopped) nothing new is created; a create already on
+		// its way is never abandoned (below).
+		if (limits.signal.aborted) throw new CancelledError();
 		// After a 429 the slot waits for room; a create let go after the item's time is not sent.
 		await limits.slot?.ready(limits.signal);
 		if (Date.now() >= limits.deadline) return { retry: RATE_LIMITED };
 		// A create that times out may still have been made: give it time to answer.
 		const timeout = requestTimeout(60_000, limits.deadline, 15_000);
-		const answer = await sendToApi(ctx, requestData, { body, timeout }, limits.signal);
+		const record = limits.ledger.sending(limits.itemIndex, limits.requestKey);
+		const answer = await sendCreate(ctx, requestData, { body, timeout });
 		if (answer instanceof ConnectionFailure) {
 			if (answer.sent && answer.retryable) {
-				const when = `At ${new Date().toISOString()} the connection to Eachlabs failed after the create request was sent (${answer.problem})`;
-				if (ambiguous++ >= MAX_AMBIGUOUS_RESENDS) {
-					warnings.push(
-						`${when}; the node did not send it again (it already had ${MAX_AMBIGUOUS_RESENDS} times), so a prediction may have been charged without the node learning its ID.`,
-					);
-					throw withWarnings(unreachableError(ctx.getNode(), answer.problem, context), warnings);
-				}
-				warnings.push(
-					`${when}; the node sent it again, so a duplicate prediction may have been charged.`,
+				limits.ledger.unknown(record, answer.problem);
+				return unclear(
+					`the connection to Eachlabs failed after the create request was sent (${answer.problem})`,
+					answer.problem,
 				);
 			}
+			limits.ledger.nothing(record);
 			return retryConnection(ctx, answer, context);
 		}
 		if (answer.statusCode === 429) limits.slot?.rateLimited(retryAfterMs(answer.headers));
+		if (isGatewayAnswer(answer)) {
+			const problem = gatewayProblem(answer);
+			limits.ledger.unknown(record, problem);
+			return unclear(`${problem} after the create request was sent`, problem);
+		}
 		if (answer.statusCode < 200 || answer.statusCode >= 300) {
+			limits.ledger.nothing(record);
 			return retryOrThrow(ctx, answer, context);
 		}
 		const created = createAnswerSchema.safeParse(answer.body);
 		if (!created.success) {
+			limits.ledger.unknown(record, 'the answer gave no prediction ID');
 			throw unexpectedAnswerError(
 				ctx.getNode(),
 				`the create request succeeded (HTTP ${answer.statusCode}) but gave no prediction ID: ${describeBody(answer.body)}`,
 				context,
 			);
 		}
+		limits.ledger.created(record, created.data.predictionID);
 		limits.slot?.accepted();
-		return { done: { predictionId: created.data.predictionID, warnings } };
+		return { done: created.data.predictionID };
 	}, limits);
-	if (result instanceof RetriesExhausted && warnings.length) {
-		throw withWarnings(unreachableError(ctx.getNode(), result.problem, context), warnings);
-	}
 	return finalOf(ctx, result, context);
 }
 
@@ -168,22 +213,26 @@ export async function fetchPrediction(
 		}
 		const parsed = predictionAnswerSchema.safeParse(answer.body);
 		if (!parsed.success) {
-			const status = (answer.body as { status?: unknown } | undefined)?.status;
 			throw unexpectedAnswerError(
 				ctx.getNode(),
-				typeof status === 'string'
-					? `the prediction has the unknown status "${status}"`
-					: `the prediction's state could not be read: ${describeBody(answer.body)}`,
+				`the prediction's state could not be read: ${describeBody(answer.body)}`,
 				context,
 			);
 		}
+		noteUnknownStatus(parsed.data, limits.warnings);
 		return { done: parsed.data };
 	}, limits);
 	return finalOf(ctx, result, context);
 }
 
-export const isRunning = (prediction: PredictionAnswer) =>
-	(RUNNING_STATUSES as readonly string[]).includes(prediction.status);
+/** Says once per item which status the node did not know and treated as still running. */
+function noteUnknownStatus(prediction: PredictionAnswer, warnings?: string[]) {
+	if (prediction.unknownStatus === undefined || !warnings) return;
+	const warning = `Eachlabs reported the status "${prediction.unknownStatus}", which this node does not know; it treated the prediction as still running.`;
+	if (!warnings.includes(warning)) warnings.push(warning);
+}
+
+export const isRunning = (prediction: PredictionAnswer) => prediction.phase === 'running';
 
 /** Quick at first, slower on long jobs: most edits end within a minute. */
 export function adaptiveIntervalMs(elapsedMs: number): number {

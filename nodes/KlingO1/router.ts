@@ -8,12 +8,15 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 import type { BinaryImage } from './binaryInput';
 import { CREDENTIAL_TYPE } from './constants';
 import type { NodeError } from './errors';
-import { cancelledError, errorItem, predictionFailedError, redact } from './errors';
+import { cancelledError, errorItem, predictionFailedError, redact, withWarnings } from './errors';
+import type { Release } from './limiter';
 import { slotsFor } from './limiter';
 import { costOf, successItems } from './output';
 import { createPrediction, fetchPrediction, isRunning, waitForPrediction } from './prediction';
 import { CancelledError } from './retry';
+import { queueDeadline, waitForSlot } from './slotWait';
 import { asToolCall, toolFailureAnswer } from './toolAnswer';
+import { isToolCall } from './toolCall';
 import type { ItemCheck } from './parameters';
 import type { RunState } from './run';
 import {
@@ -28,7 +31,7 @@ import {
 import type { UploadedImage } from './upload';
 import { uploadBinaryImages, withUploadedUrls } from './upload';
 import type { EditImageParameters, GetPredictionParameters, PredictionAnswer } from './schemas';
-import { createBodySchema, problemsOf, SUCCESS_STATUSES } from './schemas';
+import { createBodySchema, problemsOf } from './schemas';
 
 /*
  * One item's whole way through the node, called by n8n's routing for each input item:
@@ -49,6 +52,8 @@ interface Job {
 	apiKey: string;
 	/** Set as soon as a prediction exists, so an error item can name it. */
 	predictionId?: string;
+	/** Things worth knowing (a possible duplicate, an unknown status): on the output or the error. */
+	warnings: string[];
 }
 
 /**
@@ -81,6 +86,7 @@ async function runItem(
 		continueOnFail,
 		signal: controller.signal,
 		apiKey: '',
+		warnings: [],
 	};
 	try {
 		const check = await preflight(ctx, run, continueOnFail);
@@ -92,12 +98,15 @@ async function runItem(
 		// Another item failed first (or is invalid) and the node stops: end quietly.
 		if (error instanceof StoppedByOtherItem) return [];
 		if (error instanceof CancelledError && run.halted) return [];
-		const nodeError = redact(toNodeError(job, error), job.apiKey);
+		const nodeError = redact(withWarnings(toNodeError(job, error), job.warnings), job.apiKey);
 		const answer = toolFailureAnswer(ctx, nodeError, { itemIndex, predictionId: job.predictionId });
 		if (answer) return [answer];
 		if (continueOnFail) {
 			return [
-				errorItem(nodeError, itemIndex, job.predictionId ? { predictionId: job.predictionId } : {}),
+				errorItem(nodeError, itemIndex, {
+					...(job.predictionId ? { predictionId: job.predictionId } : {}),
+					...previousPredictions(job),
+				}),
 			];
 		}
 		if (run.failure) return [];
@@ -106,7 +115,26 @@ async function runItem(
 		leaveRun(run, controller);
 		// Whichever item settles last completes the list of predictions the error names.
 		if (run.failure) describeFailure(run);
+		if (run.controllers.size === 0) logAfterStop(ctx, run);
 	}
+}
+
+/**
+ * After the user stops an execution n8n no longer shows what the node reports, so the
+ * predictions created in it (creates already sent are allowed to finish) go to n8n's log too.
+ */
+function logAfterStop(ctx: IExecutePaginationFunctions, run: RunState) {
+	if (run.logged || ctx.getExecutionCancelSignal()?.aborted !== true) return;
+	const lines = run.ledger.describe();
+	if (!lines.length) return;
+	run.logged = true;
+	ctx.logger.warn(`Kling O1 (node "${ctx.getNode().name}"), execution stopped: ${lines.join(' ')}`);
+}
+
+/** Predictions of this item from earlier tries (Retry On Fail), named beside the one delivered. */
+function previousPredictions(job: Job) {
+	const ids = job.run.ledger.othersOf(job.itemIndex, job.predictionId);
+	return ids.length ? { previousPredictionIds: ids } : {};
 }
 
 /**
@@ -144,19 +172,10 @@ function limitsOf(job: Job, timeoutSeconds: number, since = Date.now()) {
 	return { itemIndex: job.itemIndex, deadline: since + timeoutSeconds * 1000, signal: job.signal };
 }
 
-function remember(job: Job, predictionId: string) {
-	job.predictionId = predictionId;
-	job.run.created.push({ itemIndex: job.itemIndex, predictionId });
-}
-
 /** A prediction that ended in `error`, `failed` or `cancelled` fails the item. */
 function ensureSucceeded(job: Job, prediction: PredictionAnswer, predictionId: string) {
-	if (
-		isRunning(prediction) ||
-		(SUCCESS_STATUSES as readonly string[]).includes(prediction.status)
-	) {
-		return;
-	}
+	job.run.ledger.seen(predictionId, prediction.phase);
+	if (prediction.phase === 'running' || prediction.phase === 'succeeded') return;
 	throw predictionFailedError(job.ctx.getNode(), prediction, {
 		itemIndex: job.itemIndex,
 		predictionId,
@@ -168,7 +187,7 @@ async function finish(
 	prediction: PredictionAnswer,
 	predictionId: string,
 	parameters: EditImageParameters | GetPredictionParameters,
-	extra: { warnings: string[]; deadline: number; requestedFormat?: string },
+	extra: { deadline: number; requestedFormat?: string },
 ): Promise<INodeExecutionData[]> {
 	if (isRunning(prediction)) {
 		return [
@@ -176,7 +195,8 @@ async function finish(
 				json: {
 					predictionId,
 					status: prediction.status,
-					...(extra.warnings.length ? { warnings: extra.warnings } : {}),
+					...previousPredictions(job),
+					...(job.warnings.length ? { warnings: job.warnings } : {}),
 				},
 				pairedItem: { item: job.itemIndex },
 			},
@@ -188,7 +208,8 @@ async function finish(
 		predictionId,
 		options: parameters.options,
 		requestedFormat: extra.requestedFormat,
-		warnings: extra.warnings,
+		warnings: job.warnings,
+		extra: previousPredictions(job),
 		deadline: extra.deadline,
 		signal: job.signal,
 	});
@@ -201,8 +222,17 @@ export async function runEditImage(
 	return await runItem(this, requestData, async (job, check) => {
 		const parameters = check.parameters as EditImageParameters;
 		const { timeoutSeconds, pollIntervalSeconds } = parameters.options;
-		// Before the item queues for a slot: its uploads overlap the predictions ahead of it.
-		const images = check.operation === 'editImage' ? check.binaryImages : [];
+		const startedAt = Date.now();
+		const toolCall = isToolCall(job.ctx.getNode());
+		const { ledger } = job.run;
+		// Retry On Fail: what an earlier try paid for is resumed by its ID, not created again. The
+		// key is the request as the fields mapped it: uploads give new URLs on every try.
+		const requestKey = JSON.stringify(job.requestData.options.body);
+		const earlier = ledger.resumable(job.itemIndex, requestKey)?.predictionId;
+		job.warnings.push(...ledger.unclearBefore(job.itemIndex));
+		// Before the item queues for a slot: its uploads overlap the predictions ahead of it. A
+		// prediction resumed from an earlier try needs none.
+		const images = check.operation === 'editImage' && !earlier ? check.binaryImages : [];
 		const uploaded = await uploadBinaryImages(
 			job.ctx,
 			job.requestData,
@@ -213,24 +243,32 @@ export async function runEditImage(
 			uploaded.length
 				? items.map((item) => ({ ...item, json: { ...item.json, uploadedImages: uploaded } }))
 				: items;
-		const body = createBody(job, images, uploaded);
+		const body = earlier ? undefined : createBody(job, images, uploaded);
+		/** Creates the prediction (or takes the earlier try's) and names it at once. */
+		const create = async (limits: { deadline: number; signal: AbortSignal; slot?: Release }) => {
+			job.predictionId = body
+				? await createPrediction(job.ctx, job.requestData, body, {
+						...limits,
+						itemIndex: job.itemIndex,
+						ledger,
+						warnings: job.warnings,
+						requestKey,
+					})
+				: (earlier as string);
+			return job.predictionId;
+		};
 
 		if (!parameters.waitForCompletion) {
 			// Nothing to hold a slot for: creates beyond the API's limit wait out its 429s.
-			const { predictionId, warnings } = await createPrediction(
-				job.ctx,
-				job.requestData,
-				body,
-				limitsOf(job, timeoutSeconds),
-			);
-			remember(job, predictionId);
+			const predictionId = await create(limitsOf(job, timeoutSeconds));
 			return recorded([
 				{
 					json: {
 						predictionId,
 						status: 'processing',
-						estimatedCostUsd: costOf(body.input.num_images),
-						...(warnings.length ? { warnings } : {}),
+						estimatedCostUsd: costOf(parameters.numImages),
+						...previousPredictions(job),
+						...(job.warnings.length ? { warnings: job.warnings } : {}),
 					},
 					pairedItem: { item: job.itemIndex },
 				},
@@ -238,26 +276,30 @@ export async function runEditImage(
 		}
 
 		const slots = slotsFor(job.apiKey, String(job.requestData.options.baseURL ?? ''));
-		const release = await slots.acquire(job.signal);
+		const release = await waitForSlot(slots, job.signal, {
+			node: job.ctx.getNode(),
+			itemIndex: job.itemIndex,
+			startedAt,
+			deadline: queueDeadline(startedAt, timeoutSeconds, job.itemIndex, toolCall),
+			toolCall,
+		});
 		let prediction: PredictionAnswer;
-		let created: { predictionId: string; warnings: string[] };
-		// The timeout counts from here: time spent queued behind the 10-slot limit is not the job's.
+		let predictionId: string;
+		// A batch item's timeout counts from here (its time queued is bounded on its own); an AI
+		// Agent's tool call has someone waiting, so all its time counts.
 		const since = Date.now();
-		const limits = limitsOf(job, timeoutSeconds, since);
+		const limits = limitsOf(job, timeoutSeconds, toolCall ? startedAt : since);
 		let succeeded = false;
 		try {
-			created = await createPrediction(job.ctx, job.requestData, body, {
-				...limits,
-				slot: release,
-			});
-			remember(job, created.predictionId);
-			prediction = await waitForPrediction(job.ctx, job.requestData, created.predictionId, {
+			predictionId = await create({ ...limits, slot: release });
+			prediction = await waitForPrediction(job.ctx, job.requestData, predictionId, {
 				...limits,
 				since,
 				timeoutSeconds,
 				pollIntervalSeconds,
+				warnings: job.warnings,
 			});
-			ensureSucceeded(job, prediction, created.predictionId);
+			ensureSucceeded(job, prediction, predictionId);
 			succeeded = true;
 		} finally {
 			// When the node stops on errors, halt the run BEFORE the slot is freed: otherwise the
@@ -267,10 +309,9 @@ export async function runEditImage(
 			release();
 		}
 		return recorded(
-			await finish(job, prediction, created.predictionId, parameters, {
-				warnings: created.warnings,
+			await finish(job, prediction, predictionId, parameters, {
 				deadline: limits.deadline,
-				requestedFormat: body.input.output_format,
+				requestedFormat: parameters.outputFormat,
 			}),
 		);
 	});
@@ -292,10 +333,13 @@ export async function runGetPrediction(
 					since,
 					timeoutSeconds: options.timeoutSeconds,
 					pollIntervalSeconds: options.pollIntervalSeconds,
+					warnings: job.warnings,
 				})
-			: await fetchPrediction(job.ctx, job.requestData, predictionId, limits);
+			: await fetchPrediction(job.ctx, job.requestData, predictionId, {
+					...limits,
+					warnings: job.warnings,
+				});
 		return await finish(job, prediction, predictionId, parameters, {
-			warnings: [],
 			deadline: limits.deadline,
 		});
 	});

@@ -2,6 +2,7 @@ import type { IExecuteSingleFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import type { NodeError } from './errors';
+import { CreateLedger } from './ledger';
 import type { ItemCheck } from './parameters';
 import { checkItem } from './parameters';
 
@@ -11,7 +12,9 @@ import { checkItem } from './parameters';
  * - no paid create starts while any item's input is invalid (unless the node continues on fail),
  * - after the first failure (when the node stops on errors) no further prediction is created,
  * - the error the node stops with names the predictions already created, to resume them.
- * It is keyed by the run's execute-data object, which all items of one run share.
+ * It is keyed by the run's execute-data object, which all items of one run share. n8n reuses that
+ * object when it runs the node again (Retry On Fail): each try gets a fresh RunState, but they
+ * all share one CreateLedger, so a later try resumes what an earlier one paid for.
  */
 
 export interface RunState {
@@ -26,26 +29,37 @@ export interface RunState {
 	stopListening?: () => void;
 	failure?: NodeError;
 	failureDescription?: string;
-	created: Array<{ itemIndex: number; predictionId: string }>;
+	/** Every create of this execution, across Retry On Fail tries. */
+	ledger: CreateLedger;
+	/** Whether the list of predictions went to n8n's log (once, after a manual stop). */
+	logged?: boolean;
 }
 
 const runs = new WeakMap<object, RunState>();
 
 /**
+ * Whether the execute data is this node's own. When n8n runs the node as an AI tool inside the
+ * agent's step, it is the agent's, shared by every call the agent makes.
+ */
+const ownsExecuteData = (ctx: IExecuteSingleFunctions) =>
+	ctx.getExecuteData()?.node?.name === ctx.getNode().name;
+
+/**
  * How many items this run of the routing has. With Execute Once n8n runs only the first item, and
- * as an AI tool the execute data is the agent's, not this node's: then only this item is known.
+ * in the agent's execute data only this item is known.
  */
 function itemCount(ctx: IExecuteSingleFunctions): number {
-	const node = ctx.getNode();
 	const executeData = ctx.getExecuteData();
 	const own = ctx.getItemIndex() + 1;
-	if (node.executeOnce || executeData?.node?.name !== node.name) return own;
+	if (ctx.getNode().executeOnce || !ownsExecuteData(ctx)) return own;
 	return Math.max(executeData?.data?.main?.[0]?.length ?? 0, own);
 }
 
 /**
  * The state of the run this item belongs to. n8n reuses the execute-data object when it runs the
- * node again ("Retry On Fail"), so an item index that has already begun starts a fresh run.
+ * node again ("Retry On Fail"), so an item index that has already begun starts a fresh run, with
+ * the same ledger. In an agent's execute data every call is a request of its own: nothing is
+ * carried over.
  */
 export function runStateOf(ctx: IExecuteSingleFunctions): RunState {
 	const key = ctx.getExecuteData() as object;
@@ -55,7 +69,9 @@ export function runStateOf(ctx: IExecuteSingleFunctions): RunState {
 		const checks = Promise.all(
 			Array.from({ length: itemCount(ctx) }, async (_, index) => await checkItem(ctx, index)),
 		);
-		run = { checks, started: new Set(), controllers: new Set(), halted: false, created: [] };
+		const ledger = run && ownsExecuteData(ctx) ? run.ledger : new CreateLedger();
+		ledger.attempt++;
+		run = { checks, started: new Set(), controllers: new Set(), halted: false, ledger };
 		runs.set(key, run);
 	}
 	run.started.add(itemIndex);
@@ -145,16 +161,14 @@ export function failRun(run: RunState, error: NodeError): NodeError {
 	return run.failure;
 }
 
-/** Adds the predictions created in this run to the error, so the user can resume them. */
+/**
+ * Adds every prediction created in this execution (and every create with no clear answer) to the
+ * error, so the user can resume them instead of paying again. Called as each item settles: n8n
+ * shows the error once all have, so by then the list is complete.
+ */
 export function describeFailure(run: RunState) {
-	if (!run.failure || run.created.length === 0) return;
-	const list = run.created
-		.map(({ predictionId, itemIndex }) => `${predictionId} (item ${itemIndex})`)
-		.join(', ');
-	run.failure.description = [
-		run.failureDescription,
-		`Predictions already created in this run, which you can resume with Get Prediction: ${list}.`,
-	]
-		.filter(Boolean)
-		.join(' ');
+	if (!run.failure) return;
+	const ledger = run.ledger.describe();
+	if (!ledger.length) return;
+	run.failure.description = [run.failureDescription, ...ledger].filter(Boolean).join(' ');
 }

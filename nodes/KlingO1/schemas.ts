@@ -250,34 +250,91 @@ export const SUCCESS_STATUSES = ['success', 'succeeded'] as const;
 export const FAILED_STATUSES = ['error', 'failed'] as const;
 export const CANCELLED_STATUSES = ['cancelled', 'canceled'] as const;
 
+/**
+ * Where a prediction is in its life. Eachlabs adds statuses over time (a fallback chain keeps a
+ * job running under new names), so anything that is not a known end is still running: failing a
+ * paid job on a word the node has not seen would lose it.
+ */
+export type PredictionPhase = 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+const phases: Array<[readonly string[], PredictionPhase]> = [
+	[SUCCESS_STATUSES, 'succeeded'],
+	[FAILED_STATUSES, 'failed'],
+	[CANCELLED_STATUSES, 'cancelled'],
+	[RUNNING_STATUSES, 'running'],
+];
+
+function phaseOf(status: string): { phase: PredictionPhase; known: boolean } {
+	const word = status.trim().toLowerCase();
+	const match = phases.find(([statuses]) => statuses.includes(word));
+	return match ? { phase: match[1], known: true } : { phase: 'running', known: false };
+}
+
+/** A number, also when it arrives as a numeric string ("3.2"); anything else reads as absent. */
+const numberLike = z
+	.preprocess(
+		(value) =>
+			typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))
+				? Number(value)
+				: value,
+		z.number().finite().nullable().optional(),
+	)
+	.catch(undefined);
+
 const outputErrorSchema = z
 	.object({ error_code: z.string().optional(), error_message: z.string().optional() })
 	.passthrough();
 
+/** The image URLs of `output`: one URL, or a list in which null or empty entries are skipped. */
+function imageUrlsOf(output: unknown): string[] {
+	const entries = Array.isArray(output) ? output : [output];
+	return entries
+		.filter((entry): entry is string => typeof entry === 'string')
+		.map((url) => url.trim())
+		.filter(Boolean);
+}
+
 export const predictionAnswerSchema = z
 	.object({
-		status: z.enum([
-			...RUNNING_STATUSES,
-			...SUCCESS_STATUSES,
-			...FAILED_STATUSES,
-			...CANCELLED_STATUSES,
-		]),
+		status: z.string().min(1),
 		predictionID: z.string().optional(),
-		output: z.union([z.string(), z.array(z.string()), outputErrorSchema, z.null()]).optional(),
+		// An unexpected shape reads as "no images", which fails a finished prediction naming its ID.
+		output: z
+			.union([z.string(), z.array(z.unknown()), outputErrorSchema, z.null()])
+			.optional()
+			.catch(undefined),
 		metrics: z
-			.object({
-				predict_time: z.number().nullable().optional(),
-				cost: z.number().nullable().optional(),
-			})
+			.object({ predict_time: numberLike, cost: numberLike })
 			.passthrough()
 			.nullable()
-			.optional(),
+			.optional()
+			.catch(undefined),
 		message: z.unknown().optional(),
 		details: z.unknown().optional(),
 		error: z.unknown().optional(),
 	})
-	.passthrough();
+	.passthrough()
+	.transform((answer) => {
+		const { phase, known } = phaseOf(answer.status);
+		return {
+			...answer,
+			phase,
+			/** The status, when the node does not know it (it is then treated as running). */
+			unknownStatus: known ? undefined : answer.status,
+			imageUrls: imageUrlsOf(answer.output),
+		};
+	});
 export type PredictionAnswer = z.output<typeof predictionAnswerSchema>;
+
+/**
+ * Eachlabs' own error body. A 5xx that carries one comes from Eachlabs' application, which made
+ * nothing; any other 5xx (a gateway's HTML page, an empty body, a proxy's JSON) may have come
+ * after the prediction was created.
+ */
+export const eachlabsErrorSchema = z.union([
+	z.object({ status: z.literal('error'), message: z.string() }).passthrough(),
+	z.object({ error: z.string().min(1) }).passthrough(),
+]);
 
 /**
  * The answer of `POST /v1/upload/presign`: where to PUT the file, the headers the signature

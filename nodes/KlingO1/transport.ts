@@ -9,6 +9,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeOperationError, UserError } from 'n8n-workflow';
 
+import { CREDENTIAL_TYPE } from './constants';
 import { abortable, CancelledError } from './retry';
 
 /*
@@ -135,15 +136,12 @@ export async function keepFullResponse(
 	];
 }
 
-/** One request to the Eachlabs API, with the options the routing built, changed by `options`. */
-export async function sendToApi(
-	ctx: IExecutePaginationFunctions,
+/** The routing's request options, changed by `options`, as every API request sends them. */
+function apiRequest(
 	requestData: DeclarativeRestApiSettings.ResultOptions,
 	options: Partial<IHttpRequestOptions>,
-	signal?: AbortSignal,
-): Promise<ApiAnswer | ConnectionFailure> {
-	if (signal?.aborted) throw new CancelledError();
-	const request = {
+): DeclarativeRestApiSettings.ResultOptions {
+	return {
 		...requestData,
 		options: {
 			...requestData.options,
@@ -157,16 +155,58 @@ export async function sendToApi(
 			maxRedirects: 0,
 		},
 	} as DeclarativeRestApiSettings.ResultOptions;
+}
+
+/** One request to the Eachlabs API, with the options the routing built, changed by `options`. */
+export async function sendToApi(
+	ctx: IExecutePaginationFunctions,
+	requestData: DeclarativeRestApiSettings.ResultOptions,
+	options: Partial<IHttpRequestOptions>,
+	signal?: AbortSignal,
+): Promise<ApiAnswer | ConnectionFailure> {
+	if (signal?.aborted) throw new CancelledError();
 	let items: INodeExecutionData[];
 	try {
 		// n8n binds API requests to the execution's stop signal only; this item's own signal (the
 		// run halting on another item's failure) must not wait for a slow answer either.
-		items = await abortable(ctx.makeRoutingRequest(request), signal);
+		items = await abortable(ctx.makeRoutingRequest(apiRequest(requestData, options)), signal);
 	} catch (error) {
 		return toConnectionFailure(ctx.getNode(), error, signal);
 	}
 	const answer = items[0]?.json as unknown as ApiAnswer;
 	return { statusCode: answer.statusCode, headers: answer.headers ?? {}, body: answer.body };
+}
+
+/**
+ * A create request, which nothing abandons once it is on its way: neither this item's signal (the
+ * run halting) nor n8n's stop signal, to which n8n ties every request made through the routing.
+ * A create that reached Eachlabs may have made a paid prediction and only its answer tells the
+ * ID, so it is always awaited; its own request timeout bounds it. Sent through n8n's
+ * authenticated request helper (the credential's `authenticate`, as the routing does), called
+ * on a view of the item's context that has no stop signal to hand over.
+ */
+export async function sendCreate(
+	ctx: IExecutePaginationFunctions,
+	requestData: DeclarativeRestApiSettings.ResultOptions,
+	options: Partial<IHttpRequestOptions>,
+): Promise<ApiAnswer | ConnectionFailure> {
+	const unstoppable = Object.create(ctx, {
+		getExecutionCancelSignal: { value: () => undefined },
+	}) as IExecutePaginationFunctions;
+	try {
+		const response = (await ctx.helpers.httpRequestWithAuthentication.call(
+			unstoppable,
+			CREDENTIAL_TYPE,
+			apiRequest(requestData, options).options as IHttpRequestOptions,
+		)) as IN8nHttpFullResponse;
+		return {
+			statusCode: response.statusCode,
+			headers: (response.headers ?? {}) as Record<string, unknown>,
+			body: response.body,
+		};
+	} catch (error) {
+		return toConnectionFailure(ctx.getNode(), error);
+	}
 }
 
 /** A plain GET of a file on a storage host: no credential, the body as a stream. */

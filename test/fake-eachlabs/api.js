@@ -6,7 +6,13 @@
 const { readBody, BodyTooLarge, parseJson, sendJson, errorBody, destroy } = require('./http');
 const { applyFault } = require('./faults');
 const { validateInput, isObject, MODEL, MODEL_VERSION } = require('./validate');
-const { createPrediction, predictionView, isRunning, cancelPrediction } = require('./predictions');
+const {
+	createPrediction,
+	predictionView,
+	isRunning,
+	cancelPrediction,
+	parseMarkers,
+} = require('./predictions');
 const { presignUpload } = require('./uploads');
 const { checkInputs } = require('./inputs');
 const { handleControl } = require('./control');
@@ -118,6 +124,15 @@ function handleCreate(ctx, req, res, body, key) {
 	}
 	const checked = validateInput(body.input, [ctx.filesUrl, ctx.uploadsUrl]);
 	if ('error' in checked) return invalid(res, checked.error);
+	const markers = parseMarkers(checked.input.prompt);
+	// The answer, whichever it is, may reach the client late.
+	if (markers.answerDelayMs) res.fakeDelayMs = markers.answerDelayMs;
+	if (markers.reject) {
+		return invalid(
+			res,
+			'Could not download image_urls[0]: the host refused (simulated by [reject])',
+		);
+	}
 
 	const now = Date.now();
 	const limited = rateLimitReason(ctx, key, now);
@@ -215,7 +230,11 @@ async function handleApi(ctx, req, res) {
 	const route = matchRoute(req.method, path);
 	if (route.stat) ctx.counters[route.stat] += 1;
 	if (route.name) {
-		const fault = ctx.takeFault(route.name);
+		// A create's random fate follows its body, not the order concurrent creates arrive in.
+		const fault = ctx.takeFault(
+			route.name,
+			route.name === 'create' ? raw.toString('utf8') : undefined,
+		);
 		if (fault && applyFault(fault, ctx, route.name, req, res, route)) return;
 	} else {
 		const status = route.pathMatched ? 405 : 404;

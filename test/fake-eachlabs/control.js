@@ -31,7 +31,9 @@ function handleControl(ctx, req, res, path, raw) {
 				return;
 			case 'fail-next': {
 				if (!isObject(body)) throw new TypeError('body must be {route, kind, count}');
-				const opts = body.retryAfter !== undefined ? { retryAfter: body.retryAfter } : {};
+				const opts = {};
+				if (body.retryAfter !== undefined) opts.retryAfter = body.retryAfter;
+				if (body.delayMs !== undefined) opts.delayMs = body.delayMs;
 				ctx.fake.failNext(body.route, body.kind, body.count ?? 1, opts);
 				sendJson(res, 200, { status: 'ok' });
 				return;

@@ -19,6 +19,10 @@ const KINDS = {
 	404: null,
 	nonJson: null,
 	resetAfterCreate: ['create'],
+	// The prediction is stored, then a gateway answers 504 with its HTML page instead of the app.
+	gateway504AfterCreate: ['create'],
+	// The app answers, but only after `opts.delayMs` (default 1000).
+	delayAnswer: null,
 	noPredictionId: ['create'],
 	unknownStatus: ['poll'],
 	successNoOutput: ['poll'],
@@ -69,7 +73,21 @@ class FaultPlan {
 	}
 
 	reseed(seed) {
+		this.seed = seed;
 		this.random = mulberry32(seed);
+		this.keyCounts = new Map();
+	}
+
+	/**
+	 * Draws for the n-th request with this key (e.g. a create body): the same fate whatever order
+	 * concurrent requests arrive in, so a seeded soak replays the same way.
+	 */
+	keyed(key) {
+		const n = this.keyCounts.get(key) || 0;
+		this.keyCounts.set(key, n + 1);
+		let hash = 2166136261 ^ this.seed;
+		for (const char of `${key}\u0000${n}`) hash = Math.imul(hash ^ char.charCodeAt(0), 16777619);
+		return mulberry32(hash >>> 0);
 	}
 
 	clearScripted() {
@@ -83,8 +101,11 @@ class FaultPlan {
 		this.queues.set(route, queue);
 	}
 
-	/** The next fault for this request, or null. Consumes one scripted use or one random draw. */
-	take(route, faultOptions) {
+	/**
+	 * The next fault for this request, or null. Consumes one scripted use or one random draw.
+	 * Creates draw from their body's own sequence (`key`), other routes from the shared one.
+	 */
+	take(route, faultOptions, key) {
 		const queue = this.queues.get(route);
 		if (queue && queue.length > 0) {
 			const head = queue[0];
@@ -95,14 +116,19 @@ class FaultPlan {
 		const rateKey = RANDOM_RATE[route];
 		if (!rateKey) return null;
 		const rate5xx = faultOptions[rateKey];
-		const { resetRate, htmlRate } = faultOptions;
-		if (!(rate5xx > 0) && !(resetRate > 0)) return null;
-		// Always three draws per request, so request N sees the same fate whatever the rates.
-		const r1 = this.random();
-		const r2 = this.random();
-		const r3 = this.random();
+		const { resetRate, htmlRate, create504AfterStoreRate } = faultOptions;
+		const afterStore = route === 'create' ? create504AfterStoreRate : 0;
+		if (!(rate5xx > 0) && !(resetRate > 0) && !(afterStore > 0)) return null;
+		const random = route === 'create' && key !== undefined ? this.keyed(key) : this.random;
+		// Always three draws per request (four for creates), so request N sees the same fate
+		// whatever the rates.
+		const r1 = random();
+		const r2 = random();
+		const r3 = random();
+		const r4 = route === 'create' ? random() : 1;
 		if (r1 < resetRate) return { kind: 'reset', opts: {} };
 		if (r2 < rate5xx) return { kind: r3 < htmlRate ? '502html' : '500', opts: {} };
+		if (r4 < afterStore) return { kind: 'gateway504AfterCreate', opts: {} };
 		return null;
 	}
 }
@@ -123,6 +149,12 @@ function applyFault(fault, ctx, route, req, res, ids) {
 			return true;
 		case 'resetAfterCreate':
 			res.fakeDestroyInsteadOfAnswer = true;
+			return false;
+		case 'gateway504AfterCreate':
+			res.fakeGatewayInsteadOfAnswer = 504;
+			return false;
+		case 'delayAnswer':
+			res.fakeDelayMs = opts.delayMs ?? 1000;
 			return false;
 		case 'truncate':
 			res.fakeTruncate = true;

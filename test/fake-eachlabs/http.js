@@ -68,6 +68,21 @@ function send(res, status, body, contentType, headers = {}) {
 		destroy(res);
 		return;
 	}
+	if (res.fakeDelayMs) {
+		// The answer is ready (a create has stored its prediction) but reaches the client late.
+		const ms = res.fakeDelayMs;
+		res.fakeDelayMs = undefined;
+		const timer = setTimeout(() => send(res, status, body, contentType, headers), ms);
+		res.on('close', () => clearTimeout(timer));
+		return;
+	}
+	if (res.fakeGatewayInsteadOfAnswer) {
+		// The app did its work (e.g. stored a prediction), but the gateway in front timed out.
+		const gateway = res.fakeGatewayInsteadOfAnswer;
+		res.fakeGatewayInsteadOfAnswer = undefined;
+		send(res, gateway, gatewayHtml(gateway), 'text/html');
+		return;
+	}
 	const buf = Buffer.isBuffer(body) ? body : Buffer.from(String(body), 'utf8');
 	res.writeHead(status, {
 		'Content-Type': contentType,
@@ -87,10 +102,20 @@ function errorBody(message, details) {
 		: { status: 'error', message, details };
 }
 
-// What a cloud load balancer answers when the app behind it is down: HTML, not JSON.
-const GATEWAY_HTML =
-	'<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n' +
-	'<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
+// What a cloud load balancer answers when the app behind it is down or slow: HTML, not JSON.
+function gatewayHtml(status) {
+	const title =
+		{
+			502: '502 Bad Gateway',
+			503: '503 Service Temporarily Unavailable',
+			504: '504 Gateway Time-out',
+		}[status] || `${status} Error`;
+	return (
+		`<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n` +
+		`<center><h1>${title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`
+	);
+}
+const GATEWAY_HTML = gatewayHtml(502);
 
 // Storage-style XML error, as GCS answers for missing objects and bad signatures.
 function storageError(res, status, code, message) {
@@ -111,4 +136,5 @@ module.exports = {
 	errorBody,
 	storageError,
 	GATEWAY_HTML,
+	gatewayHtml,
 };

@@ -4,7 +4,9 @@
 export type FaultRoute = 'create' | 'poll' | 'download' | 'balance' | 'presign' | 'upload';
 
 /**
- * Scripted fault kinds. `resetAfterCreate` and `noPredictionId` only apply to `create`,
+ * Scripted fault kinds. `resetAfterCreate`, `gateway504AfterCreate` (the prediction is stored,
+ * then a gateway's 504 HTML page answers) and `noPredictionId` only apply to `create`;
+ * `delayAnswer` sends the route's own answer `delayMs` late;
  * `unknownStatus` and `successNoOutput` only to `poll`, `truncate` only to `download`.
  */
 export type FaultKind =
@@ -14,6 +16,8 @@ export type FaultKind =
 	| '429'
 	| 'reset'
 	| 'resetAfterCreate'
+	| 'gateway504AfterCreate'
+	| 'delayAnswer'
 	| 'hang'
 	| '401'
 	| '404'
@@ -48,6 +52,8 @@ export interface RandomFaultOptions {
 	resetRate?: number;
 	/** Share of the injected 5xx answers that are a 502 HTML gateway page instead of JSON 500. */
 	htmlRate?: number;
+	/** Share of creates that store the prediction, then get a gateway's 504 HTML page. */
+	create504AfterStoreRate?: number;
 }
 
 export interface FakeEachlabsOptions {
@@ -76,6 +82,10 @@ export interface FakeEachlabsOptions {
 	expireOutputs?: boolean;
 	/** Deliver webhooks to a create's webhook_url when the job ends. Default true. */
 	webhook?: boolean;
+	/** A finished prediction's metrics come as numeric strings ("0.3"). Default false. */
+	stringMetrics?: boolean;
+	/** A finished prediction's output list has a null first and an empty string last. Default false. */
+	sparseOutput?: boolean;
 }
 
 export interface FakeEachlabsStats {
@@ -128,6 +138,8 @@ export interface RecordedRequest {
 export interface FailNextOptions {
 	/** Retry-After seconds for '429' (default rateLimit.retryAfterSeconds) and '503' (none). */
 	retryAfter?: number;
+	/** How late 'delayAnswer' answers, ms. Default 1000. */
+	delayMs?: number;
 }
 
 export interface FakeEachlabs {
@@ -154,6 +166,13 @@ export interface FakeEachlabs {
 	failNext(route: FaultRoute, kind: FaultKind, count?: number, opts?: FailNextOptions): void;
 	/** Where output `index` of a prediction lives. */
 	outputUrl(predictionId: string, index?: number, format?: 'png' | 'jpeg' | 'webp'): string;
+	/** The input a prediction was created with (e.g. its prompt, to tell which item made it). */
+	inputOf(predictionId: string): {
+		prompt: string;
+		image_urls: string[];
+		num_images: number;
+		[key: string]: unknown;
+	};
 	/** The bytes stored at an upload's public URL, or undefined when nothing was uploaded there. */
 	uploadedFile(publicUrl: string): Buffer | undefined;
 	/** The exact bytes the storage host serves for output `index` of a known prediction. */

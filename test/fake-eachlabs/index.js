@@ -151,8 +151,8 @@ async function startFakeEachlabs(options = {}) {
 				time: Date.now(),
 			});
 		},
-		takeFault(route) {
-			const fault = ctx.faultPlan.take(route, ctx.options.faults);
+		takeFault(route, key) {
+			const fault = ctx.faultPlan.take(route, ctx.options.faults, key);
 			if (fault) ctx.counters.faultsInjected += 1;
 			return fault;
 		},
@@ -223,6 +223,11 @@ async function startFakeEachlabs(options = {}) {
 		outputUrl(predictionId, index = 0, format = 'png') {
 			const ext = { png: 'png', jpeg: 'jpg', webp: 'webp' }[format];
 			return `${ctx.filesUrl}/outputs/${predictionId}/${index}.${ext}`;
+		},
+		inputOf(predictionId) {
+			const prediction = ctx.predictions.get(predictionId);
+			if (!prediction) throw new Error(`unknown prediction ${predictionId}`);
+			return { ...prediction.input };
 		},
 		uploadedFile(publicUrl) {
 			const upload = ctx.uploads.get(String(publicUrl).split('/uploads/')[1] ?? '');

@@ -20,6 +20,7 @@ const DEFAULT_FAULTS = Object.freeze({
 	download5xxRate: 0,
 	resetRate: 0,
 	htmlRate: 0,
+	create504AfterStoreRate: 0,
 });
 
 const DEFAULTS = Object.freeze({
@@ -34,6 +35,8 @@ const DEFAULTS = Object.freeze({
 	faults: DEFAULT_FAULTS,
 	expireOutputs: false,
 	webhook: true,
+	stringMetrics: false,
+	sparseOutput: false,
 });
 
 // Only these can change after start; ports and hosts are fixed once the servers listen.
@@ -140,6 +143,8 @@ function mergeOptions(base, patch, atStart) {
 				break;
 			case 'expireOutputs':
 			case 'webhook':
+			case 'stringMetrics':
+			case 'sparseOutput':
 				out[key] = Boolean(value);
 				break;
 		}

@@ -15,7 +15,12 @@ const WEBHOOK_TIMEOUT_MS = 5000;
 /** Per-prediction behaviour that an e2e workflow in another process asks for in the prompt. */
 function parseMarkers(prompt) {
 	const slow = /\[slow:(\d+)\]/i.exec(prompt);
+	const answerDelay = /\[answer-delay:(\d+)\]/i.exec(prompt);
 	return {
+		// A create answered 400 at once, nothing stored (e.g. an input Eachlabs cannot fetch).
+		reject: /\[reject\]/i.test(prompt),
+		// The prediction is stored at once; the create's answer leaves N ms later.
+		answerDelayMs: answerDelay ? Number(answerDelay[1]) : undefined,
 		fail: /\[fail\]/i.test(prompt),
 		classified: /\[fail:classified\]/i.test(prompt),
 		slowMs: slow ? Number(slow[1]) : undefined,
@@ -120,14 +125,15 @@ function predictionView(ctx, prediction, now) {
 	};
 	if (status === 'success') {
 		const all = outputUrls(ctx, prediction);
+		const cost = round(COST_PER_IMAGE * prediction.input.num_images, 6);
+		const { stringMetrics, sparseOutput } = ctx.options;
 		return {
 			status,
 			predictionID: id,
-			output: prediction.singleUrl ? all[0] : all,
-			metrics: {
-				predict_time: predictTime,
-				cost: round(COST_PER_IMAGE * prediction.input.num_images, 6),
-			},
+			output: prediction.singleUrl ? all[0] : sparseOutput ? [null, ...all, ''] : all,
+			metrics: stringMetrics
+				? { predict_time: String(predictTime), cost: String(cost) }
+				: { predict_time: predictTime, cost },
 			urls,
 		};
 	}

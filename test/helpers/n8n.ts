@@ -156,8 +156,9 @@ export interface RunOptions {
 	/** The node's "Execute Once" setting: n8n then hands the routing only the first item. */
 	executeOnce?: boolean;
 	/**
-	 * Runs the node this many times in the same context, as n8n's "Retry On Fail" does, and
-	 * returns the last outcome.
+	 * n8n's "Retry On Fail" (Max. Tries): runs the node again in the same context, with the same
+	 * execute data, while it throws (or its first item is an error item), at most this many times
+	 * in all, and returns the last outcome, as n8n's WorkflowExecute does.
 	 */
 	tries?: number;
 	/** The node's type; `n8n-nodes-kling-o1.klingO1Tool` runs it as n8n runs an AI Agent's tool. */
@@ -246,8 +247,10 @@ export async function runNode(options: RunOptions): Promise<INodeExecutionData[]
 	const routing = new RoutingNode(context, options.nodeType ?? sourceNodeType());
 	await useBinaryMode(options.binaryMode ?? 'filesystem');
 	try {
+		// As n8n's Retry On Fail: the node runs again only while it fails.
 		for (let attempt = 1; attempt < (options.tries ?? 1); attempt++) {
-			await routing.runNode().catch(() => undefined);
+			const outcome = await routing.runNode().catch(() => undefined);
+			if (outcome && outcome[0]?.[0]?.json?.error === undefined) return outcome[0] ?? [];
 		}
 		const result = await routing.runNode();
 		return result?.[0] ?? [];

@@ -11,6 +11,8 @@ export interface StubRequest {
 	path: string;
 	headers: http.IncomingHttpHeaders;
 	body: any;
+	/** Date.now() when the body had been read. */
+	time: number;
 }
 
 export type StubHandler = (
@@ -28,7 +30,13 @@ export async function startStub(handler: StubHandler) {
 			try {
 				body = data ? JSON.parse(data) : null;
 			} catch {}
-			const request = { method: req.method!, path: req.url!, headers: req.headers, body };
+			const request = {
+				method: req.method!,
+				path: req.url!,
+				headers: req.headers,
+				body,
+				time: Date.now(),
+			};
 			requests.push(request);
 			void handler(request, res);
 		});

@@ -461,6 +461,36 @@ describe('uploads in a batch', () => {
 		expect(new Set(named)).toEqual(new Set(created));
 	});
 
+	test('Retry On Fail: items whose predictions exist are resumed by ID without a new upload; every prediction is named', async () => {
+		const items = await Promise.all(
+			Array.from(
+				{ length: 3 },
+				async (_, i) => await itemWith({ data: { bytes: png(`retry-${i}`) } }, 'filesystem', { i }),
+			),
+		);
+		const error = await rejectionOf(
+			runNode({
+				parameters: editImage({
+					prompt: '={{ "Edit @Image1 #" + $json.i + ($json.i === 1 ? " [fail]" : "") }}',
+					images: { image: [binaryImage()] },
+				}),
+				items,
+				credentials: { apiKey: API_KEY, baseUrl: fake.apiUrl },
+				tries: 3,
+			}),
+		);
+		expect(error.message).toBe('Kling O1 could not edit the image: Image generation failed');
+		const created = fake.stats().predictions;
+		// Items 0 and 2 once (resumed on tries 2 and 3), item 1 once per try: uploads follow creates.
+		expect(created).toHaveLength(5);
+		expect(fake.stats()).toMatchObject({ presigns: 5, uploads: 5, creates: 5 });
+		const named = [...String(error.description).matchAll(/([0-9a-f-]{36}) \(item/g)].map(
+			(m) => m[1],
+		);
+		expect(new Set(named)).toEqual(new Set(created));
+		expectKeyOnlyOnApi();
+	});
+
 	test('a PUT that hangs is given up at its timeout and sent again', async () => {
 		fake.failNext('upload', 'hang');
 		const items = await run(

@@ -26,6 +26,7 @@ import {
 	outcomeWithin,
 } from '../helpers/faultKit';
 import { binaryBuffer, runNode } from '../helpers/n8n';
+import { json, startStub } from '../helpers/stubApi';
 
 const startFake = fakeLifecycle();
 fastRetries();
@@ -135,7 +136,9 @@ describe('downloads', () => {
 		);
 		const id = fake.stats().predictions[0];
 		expect(error).toBeInstanceOf(NodeApiError);
-		expect(error.message).toBe(`Edited image 0 of prediction ${id} could not be downloaded (HTTP 404)`);
+		expect(error.message).toBe(
+			`Edited image 0 of prediction ${id} could not be downloaded (HTTP 404)`,
+		);
 		expect(error.description).toMatch(/expired/);
 		// A 404 is final: no retry, no second create.
 		expect(fake.stats()).toMatchObject({ downloads: 1, createRequests: 1, creates: 1 });
@@ -146,23 +149,64 @@ describe('downloads', () => {
 		fake.failNext('download', '404', 1);
 		const error = await rejectionOf(run(fake, { parameters: editParams({ numImages: 2 }) }));
 		const id = fake.stats().predictions[0];
-		expect(error.message).toBe(`Edited image 0 of prediction ${id} could not be downloaded (HTTP 404)`);
+		expect(error.message).toBe(
+			`Edited image 0 of prediction ${id} could not be downloaded (HTTP 404)`,
+		);
 		expect(error.context.itemIndex).toBe(0);
 	});
 });
 
 describe('creates', () => {
-	test('a create answered 429, 500, 502 HTML and 503 is retried: one prediction, no warning', async () => {
+	test('a create answered 429, and 500 and 503 with Eachlabs’ own JSON error, is retried: one prediction, no warning', async () => {
 		const fake = await startFake();
 		fake.failNext('create', '429', 1, { retryAfter: 0 });
 		fake.failNext('create', '500', 1);
-		fake.failNext('create', '502html', 1);
 		fake.failNext('create', '503', 1);
 		const items = await run(fake, { parameters: editParams() });
 		expect(items).toHaveLength(1);
 		await expectImage(fake, items[0]);
 		expect(items[0].json.warnings).toBeUndefined();
-		expect(fake.stats()).toMatchObject({ createRequests: 5, creates: 1, faultsInjected: 4 });
+		expect(fake.stats()).toMatchObject({ createRequests: 4, creates: 1, faultsInjected: 3 });
+	});
+
+	test('a create answered by a gateway’s 502 HTML page is sent again with a warning: it may have been made', async () => {
+		const fake = await startFake();
+		fake.failNext('create', '502html', 1);
+		const items = await run(fake, { parameters: editParams() });
+		expect(items).toHaveLength(1);
+		await expectImage(fake, items[0]);
+		expect(items[0].json.warnings).toEqual([
+			expect.stringMatching(
+				/^At \d{4}-\d\d-\d\dT[\d:.]+Z a gateway answered HTTP 502 \(an HTML page, not Eachlabs' own error\) after the create request was sent; the node sent it again, so a duplicate prediction may have been charged\.$/,
+			),
+		]);
+		expect(fake.stats()).toMatchObject({ createRequests: 2, creates: 1 });
+	});
+
+	test('a create answered 502 with an empty body (a gateway, not Eachlabs) is sent again with a warning', async () => {
+		const stub = await startStub((request, response) => {
+			if (stub.requests.length === 1) {
+				response.writeHead(502);
+				response.end();
+				return;
+			}
+			json(response, 200, { status: 'success', predictionID: 'second' });
+		});
+		try {
+			const items = await runNode({
+				parameters: editParams({ waitForCompletion: false }),
+				credentials: { apiKey: API_KEY, baseUrl: stub.url },
+			});
+			expect(stub.requests.map((request) => request.method)).toEqual(['POST', 'POST']);
+			expect(items[0].json.predictionId).toBe('second');
+			expect(items[0].json.warnings).toEqual([
+				expect.stringMatching(
+					/a gateway answered HTTP 502 \(an empty answer, not Eachlabs' own error\) after the create request was sent; the node sent it again/,
+				),
+			]);
+		} finally {
+			await stub.close();
+		}
 	});
 
 	test('a refused connection on create is retried until the API is up: one prediction, no warning', async () => {
@@ -262,7 +306,7 @@ describe('malformed answers', () => {
 	const cases: Array<{
 		name: string;
 		route: 'create' | 'poll';
-		kind: 'noPredictionId' | 'nonJson' | 'unknownStatus' | 'successNoOutput';
+		kind: 'noPredictionId' | 'nonJson' | 'successNoOutput';
 		what: RegExp;
 	}> = [
 		{
@@ -276,12 +320,6 @@ describe('malformed answers', () => {
 			route: 'create',
 			kind: 'nonJson',
 			what: /^the create request succeeded \(HTTP 200\) but gave no prediction ID: a non-JSON answer/,
-		},
-		{
-			name: 'an unknown status',
-			route: 'poll',
-			kind: 'unknownStatus',
-			what: /^the prediction has the unknown status "weird"$/,
 		},
 		{
 			name: 'a success without output',
@@ -321,13 +359,15 @@ describe('malformed answers', () => {
 
 	test('with continue on fail, a malformed answer becomes an error item with the same message', async () => {
 		const fake = await startFake();
-		fake.failNext('poll', 'unknownStatus', 1);
+		fake.failNext('poll', 'successNoOutput', 1);
 		const items = await run(fake, {
 			parameters: editParams(),
 			onError: 'continueErrorOutput',
 		});
 		expect(items).toHaveLength(1);
-		expect(items[0].json.error).toBe(`${UNEXPECTED}the prediction has the unknown status "weird"`);
+		expect(items[0].json.error).toBe(
+			`${UNEXPECTED}the prediction succeeded but returned no images`,
+		);
 		expect(items[0].json.predictionId).toBe(fake.stats().predictions[0]);
 		expect(items[0].pairedItem).toEqual({ item: 0 });
 	});
@@ -518,6 +558,22 @@ describe('stop on the first failure (no continue on fail)', () => {
 			expect(error.description).toContain(`${predictionOf(fake, text)} (item ${index})`);
 		}
 		expect(error.description).toContain('resume with Get Prediction');
+	});
+
+	test('when the only prediction is the one that failed, the error offers nothing to resume', async () => {
+		const fake = await startFake();
+		const error = await rejectionOf(
+			run(fake, {
+				parameters: editParams({ prompt: promptByItem({ 0: '[fail]' }) }),
+				items: manyItems(1),
+			}),
+		);
+		const [id] = fake.stats().predictions;
+		expect(error.message).toBe('Kling O1 could not edit the image: Image generation failed');
+		expect(error.description).toContain(
+			`Predictions of this execution that failed, with nothing to fetch: ${id} (item 0).`,
+		);
+		expect(error.description).not.toContain('Get Prediction');
 	});
 
 	// The failing item halts the run before it frees its slot, so no queued item takes the slot

@@ -1,5 +1,8 @@
-// Soak (issue 5): 60 items through seeded 5xx and connection resets on every route, with the API's
-// 10-concurrent limit → 60 successes, no duplicate prediction, never more than 10 in flight.
+// Soak (issues 5 and 9): 60 items through seeded 5xx and connection resets on every route, with the
+// API's 10-concurrent limit → 60 successes, no duplicate prediction, never more than 10 in flight;
+// and with gateway 504s after the create was stored, every prediction delivered or announced.
+// Each item has its own prompt: the fake draws a create's faults from its body, so every item
+// meets the same faults on every run, whatever order concurrent creates arrive in.
 import type { INodeExecutionData } from 'n8n-workflow';
 
 import type { FakeEachlabs } from '../fake-eachlabs';
@@ -9,6 +12,7 @@ import {
 	fakeLifecycle,
 	fastRetries,
 	manyItems,
+	promptByItem,
 	run,
 	API_KEY,
 } from '../helpers/faultKit';
@@ -18,8 +22,9 @@ const startFake = fakeLifecycle();
 fastRetries();
 
 const N = 60;
+const parameters = editParams({ prompt: promptByItem({}) });
 const DUPLICATE_WARNING =
-	/the connection to Eachlabs failed after the create request was sent .*a duplicate prediction may have been charged/;
+	/(the connection to Eachlabs failed|a gateway answered HTTP 50\d \(.+\)) after the create request was sent.*a duplicate prediction may have been charged/;
 
 const faults = {
 	seed: 20260406,
@@ -60,7 +65,7 @@ function warnedItems(items: INodeExecutionData[]): number {
 
 test('60 items with 10% 5xx and 3% resets under the 10-concurrent limit → 60 successes, 0 duplicate creates, ≤ 10 in flight', async () => {
 	const fake = await startFake({ jobMs: 300, faults });
-	const items = await run(fake, { parameters: editParams(), items: manyItems(N) });
+	const items = await run(fake, { parameters, items: manyItems(N) });
 	await expectSixtySuccesses(fake, items);
 
 	const stats = fake.stats();
@@ -79,18 +84,21 @@ test('60 items with 10% 5xx and 3% resets under the 10-concurrent limit → 60 s
 }, 60_000);
 
 test('soak with 3 creates whose answers are lost after creating: 63 predictions, exactly the 3 extra ones orphaned and their items warned', async () => {
-	const fake = await startFake({ jobMs: 300, faults });
+	// Eachlabs' own limit off: the 429s the orphans would cause shift each item's faults from run
+	// to run (the first soak shows the node never provokes a 429 itself).
+	const fake = await startFake({ jobMs: 300, faults, rateLimit: null });
 	// A first run lets this process's limiter reach 10 at once (it starts with one create in the
 	// air), so that the 3 lost answers hit 3 different items rather than one item's re-sends.
 	await run(fake, { parameters: editParams(), items: manyItems(10) });
 	fake.reset();
 	fake.failNext('create', 'resetAfterCreate', 3);
-	const items = await run(fake, { parameters: editParams(), items: manyItems(N) });
+	const items = await run(fake, { parameters, items: manyItems(N) });
 	await expectSixtySuccesses(fake, items);
 
 	const stats = fake.stats();
 	expect(stats.creates).toBe(N + 3);
-	expect(stats.maxInFlight).toBeLessThanOrEqual(10);
+	// The node's own 10, plus the 3 orphans it cannot know of.
+	expect(stats.maxInFlight).toBeLessThanOrEqual(13);
 	const delivered = new Set(items.map((item) => item.json.predictionId as string));
 	const orphans = stats.predictions.filter((id) => !delivered.has(id));
 	expect(orphans).toHaveLength(3);
@@ -100,4 +108,48 @@ test('soak with 3 creates whose answers are lost after creating: 63 predictions,
 	const warned = warnedItems(items);
 	expect(warned).toBeGreaterThanOrEqual(3);
 	expect(warned).toBeLessThanOrEqual(stats.createRequests - stats.creates - stats.rateLimited + 3);
+}, 60_000);
+
+test('soak with 3% gateway 504s after the create was stored: 60 successes; every prediction delivered, or announced on its item with its time', async () => {
+	const fake = await startFake({
+		jobMs: 300,
+		// Seed 3 stores 5 predictions behind a 504, two of them for the same item.
+		faults: { ...faults, seed: 3, create504AfterStoreRate: 0.03 },
+		// The orphans run on Eachlabs' side too; with its 10-concurrent limit on, the 429s they
+		// cause (waited out, see limits.test.ts) would shift each item's faults from run to run.
+		rateLimit: null,
+	});
+	const items = await run(fake, { parameters, items: manyItems(N) });
+	await expectSixtySuccesses(fake, items);
+
+	const stats = fake.stats();
+	const delivered = new Set(items.map((item) => item.json.predictionId as string));
+	const orphans = stats.predictions.filter((id) => !delivered.has(id));
+	// The node's own 10, plus the orphans it cannot know of.
+	expect(stats.maxInFlight).toBeLessThanOrEqual(10 + orphans.length);
+	// The seed really stored predictions behind a gateway's 504.
+	expect(orphans.length).toBeGreaterThanOrEqual(1);
+	expect(stats.creates).toBe(N + orphans.length);
+	// Each orphan's item carries one 504 warning per orphan of its own.
+	const byItem = new Map<number, string[]>();
+	for (const id of orphans) {
+		const item = Number(/table (\d+)/.exec(fake.inputOf(id).prompt)![1]);
+		byItem.set(item, [...(byItem.get(item) ?? []), id]);
+	}
+	for (const [item, ids] of byItem) {
+		const gateway = ((items[item].json.warnings as string[]) ?? []).filter((warning) =>
+			/a gateway answered HTTP 504/.test(warning),
+		);
+		expect(gateway).toHaveLength(ids.length);
+	}
+	const warned504 = items.flatMap((item) =>
+		((item.json.warnings as string[]) ?? []).filter((warning) => /HTTP 504/.test(warning)),
+	);
+	// And no 504 warning without an orphan behind it.
+	expect(warned504).toHaveLength(orphans.length);
+	expect(warnedItems(items)).toBeGreaterThanOrEqual(byItem.size);
+	expectNoKeyLeak(fake, API_KEY, items);
+	console.info(
+		`soak 504-after-store: ${stats.createRequests} create requests, ${stats.creates} predictions, ${N} delivered, ${orphans.length} orphans announced by ${warned504.length} warnings on ${byItem.size} items`,
+	);
 }, 60_000);

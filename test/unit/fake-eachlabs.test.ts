@@ -67,7 +67,14 @@ describe('fake Eachlabs server', () => {
 	});
 	beforeEach(() => {
 		fake.reset();
-		fake.configure({ jobMs: 60, rateLimit: { concurrent: 10, perMinute: 100 }, faults: null });
+		fake.configure({
+			jobMs: 60,
+			rateLimit: { concurrent: 10, perMinute: 100 },
+			faults: null,
+			statusSequence: ['created', 'processing', 'success'],
+			stringMetrics: false,
+			sparseOutput: false,
+		});
 	});
 
 	test('accepts X-API-Key and Bearer, answers 401 otherwise', async () => {
@@ -315,6 +322,74 @@ describe('fake Eachlabs server', () => {
 		expect((await poll(slow)).body.status).not.toBe('success');
 		await waitDone(slow);
 		expect(Date.now() - started).toBeGreaterThanOrEqual(240);
+	});
+
+	test('issue 9 switches: [reject], [answer-delay], gateway 504 after the create, delayAnswer', async () => {
+		const rejected = await create({ prompt: 'x [reject]' });
+		expect(rejected.status).toBe(400);
+		expect(fake.stats()).toMatchObject({ createRequests: 1, creates: 0 });
+
+		// The prediction exists before its answer leaves.
+		const started = Date.now();
+		const late = create({ prompt: 'x [answer-delay:300]' });
+		await sleep(100);
+		expect(fake.stats().creates).toBe(1);
+		expect((await late).body.predictionID).toBe(fake.stats().predictions[0]);
+		expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+
+		fake.failNext('create', 'gateway504AfterCreate');
+		const gateway = await create();
+		expect(gateway.status).toBe(504);
+		expect(gateway.headers.get('content-type')).toBe('text/html');
+		expect(gateway.text).toMatch(/504 Gateway Time-out/);
+		expect(fake.stats()).toMatchObject({ createRequests: 3, creates: 2 });
+		expect(fake.inputOf(fake.stats().predictions[1]).prompt).toBe('Edit @Image1');
+
+		fake.failNext('poll', 'delayAnswer', 1, { delayMs: 200 });
+		const before = Date.now();
+		expect((await poll(fake.stats().predictions[0])).status).toBe(200);
+		expect(Date.now() - before).toBeGreaterThanOrEqual(190);
+		expect(() => fake.failNext('poll', 'gateway504AfterCreate')).toThrow(/only applies/);
+	});
+
+	test('answer quirks: unknown statuses, metrics as strings, null and empty output entries', async () => {
+		fake.configure({
+			jobMs: 40,
+			statusSequence: ['in_queue', 'success'],
+			stringMetrics: true,
+			sparseOutput: true,
+		});
+		const id = (await create({ num_images: 2 })).body.predictionID;
+		expect((await poll(id)).body.status).toBe('in_queue');
+		await sleep(60);
+		const { body } = await poll(id);
+		expect(body.status).toBe('success');
+		expect(body.metrics).toEqual({ predict_time: '0.04', cost: '0.056' });
+		expect(body.output).toEqual([null, fake.outputUrl(id, 0), fake.outputUrl(id, 1), '']);
+	});
+
+	test('random create faults follow the body: the same fates whatever the order of arrival', async () => {
+		fake.configure({
+			rateLimit: null,
+			faults: { seed: 7, create5xxRate: 0.3, resetRate: 0.2, create504AfterStoreRate: 0.3 },
+		});
+		const fates = async (order: string[]) => {
+			const seen: Record<string, string[]> = {};
+			for (let round = 0; round < 4; round++) {
+				for (const prompt of order) {
+					const status = await create({ prompt }).then(
+						(reply) => String(reply.status),
+						() => 'reset',
+					);
+					(seen[prompt] ??= []).push(status);
+				}
+			}
+			return seen;
+		};
+		const first = await fates(['a @Image1', 'b @Image1', 'c @Image1']);
+		fake.reset();
+		expect(await fates(['c @Image1', 'a @Image1', 'b @Image1'])).toEqual(first);
+		expect(new Set(Object.values(first).flat())).toEqual(new Set(['200', '500', '504', 'reset']));
 	});
 
 	test('urls.cancel cancels a running prediction', async () => {

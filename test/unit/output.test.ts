@@ -1,4 +1,4 @@
-import { costOf, imageFormat, outputUrls } from '../../nodes/KlingO1/output';
+import { costOf, imageFormat } from '../../nodes/KlingO1/output';
 
 test('image format from the answer, else the URL, else what was asked', () => {
 	expect(imageFormat('image/jpeg; charset=binary', 'https://x/0.png').ext).toBe('jpg');
@@ -9,10 +9,7 @@ test('image format from the answer, else the URL, else what was asked', () => {
 	expect(imageFormat(undefined, 'https://x/0').ext).toBe('png');
 });
 
-test('outputs and costs', () => {
-	expect(outputUrls({ status: 'success', output: 'https://a' })).toEqual(['https://a']);
-	expect(outputUrls({ status: 'success', output: ['https://a', 'https://b'] })).toHaveLength(2);
-	expect(outputUrls({ status: 'error', output: { error_code: 'X' } })).toEqual([]);
+test('costs', () => {
 	expect(costOf(3)).toBe(0.084);
 	expect(costOf(9)).toBe(0.252);
 });

@@ -2,6 +2,7 @@ import {
 	characterCount,
 	createBodySchema,
 	imageReferenceProblems,
+	eachlabsErrorSchema,
 	predictionAnswerSchema,
 	createAnswerSchema,
 	errorBodySchema,
@@ -85,8 +86,77 @@ describe('API answers: every documented shape', () => {
 		expect(predictionAnswerSchema.safeParse(answer).success).toBe(true);
 	});
 
-	test.each([{ status: 'weird' }, { output: [] }, 'text', null])('rejects %j', (answer) => {
-		expect(predictionAnswerSchema.safeParse(answer).success).toBe(false);
+	test.each([{ output: [] }, { status: '' }, { status: 7 }, 'text', null])(
+		'rejects %j',
+		(answer) => {
+			expect(predictionAnswerSchema.safeParse(answer).success).toBe(false);
+		},
+	);
+
+	test.each([
+		['created', 'running', undefined],
+		['processing', 'running', undefined],
+		['in_queue', 'running', 'in_queue'],
+		['warming_up', 'running', 'warming_up'],
+		['success', 'succeeded', undefined],
+		['succeeded', 'succeeded', undefined],
+		['Success', 'succeeded', undefined],
+		['error', 'failed', undefined],
+		['failed', 'failed', undefined],
+		['cancelled', 'cancelled', undefined],
+		['canceled', 'cancelled', undefined],
+	])('status %s is %s (unknown: %s)', (status, phase, unknownStatus) => {
+		expect(predictionAnswerSchema.parse({ status })).toMatchObject({ phase, unknownStatus });
+	});
+
+	test('numbers that arrive as numeric strings are read as numbers; garbage reads as absent', () => {
+		const answer = predictionAnswerSchema.parse({
+			status: 'success',
+			output: ['https://a/0.png'],
+			metrics: { predict_time: '3.2', cost: ' 0.028 ' },
+		});
+		expect(answer.metrics).toMatchObject({ predict_time: 3.2, cost: 0.028 });
+		const odd = predictionAnswerSchema.parse({
+			status: 'success',
+			output: ['https://a/0.png'],
+			metrics: { predict_time: 'soon', cost: {} },
+		});
+		expect(odd.metrics?.predict_time).toBeUndefined();
+		expect(odd.metrics?.cost).toBeUndefined();
+		expect(
+			predictionAnswerSchema.parse({ status: 'success', metrics: 'x' }).metrics,
+		).toBeUndefined();
+	});
+
+	test('image URLs: one URL or a list; null, empty and non-text entries are skipped', () => {
+		const urls = (output: unknown) =>
+			predictionAnswerSchema.parse({ status: 'success', output }).imageUrls;
+		expect(urls('https://a')).toEqual(['https://a']);
+		expect(urls(['https://a', 'https://b'])).toEqual(['https://a', 'https://b']);
+		expect(urls([null, '', 'https://a', ' ', 5, { url: 'x' }, 'https://b'])).toEqual([
+			'https://a',
+			'https://b',
+		]);
+		expect(urls('')).toEqual([]);
+		expect(urls({ error_code: 'X' })).toEqual([]);
+		expect(urls(42)).toEqual([]);
+		expect(urls(null)).toEqual([]);
+	});
+
+	test('Eachlabs’ own error bodies, and what is not one (a gateway’s page, an empty body)', () => {
+		expect(eachlabsErrorSchema.safeParse({ status: 'error', message: 'Internal' }).success).toBe(
+			true,
+		);
+		expect(eachlabsErrorSchema.safeParse({ error: 'Prediction not found' }).success).toBe(true);
+		for (const body of [
+			'<html>502</html>',
+			'',
+			undefined,
+			null,
+			{ message: 'Internal server error' },
+		]) {
+			expect(eachlabsErrorSchema.safeParse(body).success).toBe(false);
+		}
 	});
 
 	test('error bodies of both shapes', () => {

@@ -79,11 +79,6 @@ async function workers(
 			JSON.stringify({ ...api.stats, ends, wallToFloor: Math.max(...ends) / floor }),
 		);
 	}
-	console.log(
-		count,
-		itemsEach,
-		JSON.stringify({ ...api.stats, ends, w: Math.max(...ends) / floor }),
-	);
 	return { ...api.stats, ends, wallToFloor: Math.max(...ends) / floor };
 }
 
