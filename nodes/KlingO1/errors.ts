@@ -82,6 +82,24 @@ export function apiAnswerError(
 	);
 }
 
+/**
+ * The node's fields are wrong for this item: nothing was sent. A NodeApiError without an HTTP code,
+ * because n8n's declarative engine turns any other error into a NodeApiError with the code "none",
+ * which reads like a failed request; this one it shows as it is.
+ */
+export function fieldError(node: INode, itemIndex: number, problems: string[]) {
+	const [first, ...more] = problems;
+	return new NodeApiError(node, { problems } as JsonObject, {
+		message: more.length
+			? `${first} (and ${more.length} more ${more.length === 1 ? 'problem' : 'problems'})`
+			: first,
+		description: more.length
+			? `The node's fields are wrong for item ${itemIndex}: ${problems.join(' • ')}. Nothing was sent to Eachlabs.`
+			: `The node's fields are wrong for item ${itemIndex}: fix this field and run the node again. Nothing was sent to Eachlabs.`,
+		itemIndex,
+	});
+}
+
 /** The API answered, but not in any documented shape (non-JSON, no ID, unknown status …). */
 export function unexpectedAnswerError(node: INode, what: string, context: ErrorContext) {
 	return new NodeApiError(node, { problem: what } as JsonObject, {

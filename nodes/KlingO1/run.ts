@@ -1,7 +1,7 @@
 import type { IExecuteSingleFunctions } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
 
 import type { NodeError } from './errors';
+import { fieldError } from './errors';
 import { CreateLedger } from './ledger';
 import type { ItemCheck } from './parameters';
 import { checkItem } from './parameters';
@@ -83,19 +83,7 @@ export function invalidItemError(
 	itemIndex: number,
 	problems: string[],
 ) {
-	const [first, ...more] = problems;
-	return new NodeOperationError(
-		ctx.getNode(),
-		more.length
-			? `${first} (and ${more.length} more ${more.length === 1 ? 'problem' : 'problems'})`
-			: first,
-		{
-			itemIndex,
-			description: more.length
-				? `Problems with item ${itemIndex}: ${problems.join(' • ')}. Nothing was sent to Eachlabs.`
-				: `Fix this in the node's parameters (item ${itemIndex}). Nothing was sent to Eachlabs.`,
-		},
-	);
+	return fieldError(ctx.getNode(), itemIndex, problems);
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { IBinaryData, INodeExecutionData, INodeParameters } from 'n8n-workflow';
-import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import { NodeApiError } from 'n8n-workflow';
 
 import type { FakeEachlabs } from '../fake-eachlabs';
 import { makeImage, startFakeEachlabs } from '../fake-eachlabs';
@@ -229,7 +229,8 @@ describe('order and counting', () => {
 describe('bad binary input: refused before anything is uploaded or created', () => {
 	async function refused(parameters: INodeParameters, items: INodeExecutionData[]) {
 		const error = await rejectionOf(run(parameters, items));
-		expect(error.cause).toBeInstanceOf(NodeOperationError);
+		// A field error: shown by n8n as it is, with no HTTP code (README, Errors).
+		expect(error.httpCode).toBeNull();
 		expect(fake.requests).toHaveLength(0);
 		return error;
 	}

@@ -104,7 +104,8 @@ describe('a tool call that fails answers the agent with what to change', () => {
 				json: {
 					status: 'failed',
 					error: 'Prompt refers to @Image2, but only 1 image is given: use @Image1 or @Image',
-					whatToChange: "Fix this in the node's parameters (item 0). Nothing was sent to Eachlabs.",
+					whatToChange:
+						"The node's fields are wrong for item 0: fix this field and run the node again. Nothing was sent to Eachlabs.",
 				},
 				pairedItem: { item: 0 },
 			},

@@ -1,5 +1,5 @@
 import type { INodeParameters } from 'n8n-workflow';
-import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import { NodeApiError } from 'n8n-workflow';
 
 import type { FakeEachlabs } from '../fake-eachlabs';
 import { startFakeEachlabs } from '../fake-eachlabs';
@@ -28,10 +28,11 @@ async function rejectionOf(parameters: INodeParameters, itemCount = 1) {
 		() => undefined,
 		(thrown: unknown) => thrown,
 	);
-	// n8n's declarative engine (RoutingNode) re-wraps any error that is not a NodeApiError into
-	// one, keeping message, description and item index: the user sees exactly our texts.
+	// n8n's declarative engine (RoutingNode) re-wraps any other error into a NodeApiError with the
+	// HTTP code "none": a field error is one without an HTTP code, so n8n shows it as it is.
 	expect(error).toBeInstanceOf(NodeApiError);
-	expect((error as NodeApiError).cause).toBeInstanceOf(NodeOperationError);
+	expect((error as NodeApiError).httpCode).toBeNull();
+	expect((error as NodeApiError).cause).toBeUndefined();
 	expect(fake.requests).toHaveLength(0);
 	return error as NodeApiError;
 }
@@ -184,7 +185,7 @@ test('several problems in one item are all listed', async () => {
 	const error = await rejectionOf(editImage({ prompt: '', numImages: 12 }));
 	expect(error.message).toBe('Prompt is empty (and 1 more problem)');
 	expect(error.description).toBe(
-		'Problems with item 0: Prompt is empty • Number of Images must be a whole number from 1 to 9 (got 12). Nothing was sent to Eachlabs.',
+		"The node's fields are wrong for item 0: Prompt is empty • Number of Images must be a whole number from 1 to 9 (got 12). Nothing was sent to Eachlabs.",
 	);
 });
 
