@@ -10,6 +10,8 @@ import {
 	unreachableError,
 	unsendableError,
 } from './errors';
+import type { JobTimes } from './pollSchedule';
+import { PollTimer, REPLAN_MS } from './pollSchedule';
 import type { Attempt } from './retry';
 import { CancelledError, pause, RetriesExhausted, retryAfterMs, retryUntil } from './retry';
 import type { CreateLedger } from './ledger';
@@ -234,34 +236,47 @@ function noteUnknownStatus(prediction: PredictionAnswer, warnings?: string[]) {
 
 export const isRunning = (prediction: PredictionAnswer) => prediction.phase === 'running';
 
-/** Quick at first, slower on long jobs: most edits end within a minute. */
-export function adaptiveIntervalMs(elapsedMs: number): number {
-	if (elapsedMs < 10_000) return 1000;
-	if (elapsedMs < 60_000) return 2000;
-	if (elapsedMs < 180_000) return 5000;
-	return 10_000;
-}
-
 export async function waitForPrediction(
 	ctx: IExecutePaginationFunctions,
 	requestData: RequestData,
 	predictionId: string,
-	limits: Limits & { since: number; timeoutSeconds: number; pollIntervalSeconds?: number },
+	limits: Limits & {
+		since: number;
+		timeoutSeconds: number;
+		pollIntervalSeconds?: number;
+		/** A prediction this item has just created: when it was, and the job times to learn from. */
+		created?: { at: number; jobTimes: JobTimes };
+	},
 ): Promise<PredictionAnswer> {
+	// When to poll is decided in pollSchedule.ts; this loop only sends the polls.
+	const timer = new PollTimer({
+		since: limits.created?.at ?? limits.since,
+		fixedIntervalMs:
+			limits.pollIntervalSeconds !== undefined ? limits.pollIntervalSeconds * 1000 : undefined,
+		jobTimes: limits.created?.jobTimes,
+		pollAtOnce: !limits.created,
+	});
 	for (;;) {
+		// Short waits, so that what other predictions learn meanwhile can bring the poll forward.
+		const wait = Math.min(timer.delayMs(), limits.deadline - Date.now());
+		if (wait > 0) {
+			await pause(Math.min(wait, REPLAN_MS), limits.signal);
+			continue;
+		}
+		const sentAt = Date.now();
 		const prediction = await fetchPrediction(ctx, requestData, predictionId, limits);
-		if (!isRunning(prediction)) return prediction;
-		const left = limits.deadline - Date.now();
-		if (left <= 0) {
+		if (!isRunning(prediction)) {
+			if (prediction.phase === 'succeeded') {
+				timer.ended(Date.now(), prediction.metrics?.predict_time);
+			}
+			return prediction;
+		}
+		timer.running(sentAt);
+		if (limits.deadline - Date.now() <= 0) {
 			throw timeoutError(ctx.getNode(), limits.timeoutSeconds, {
 				itemIndex: limits.itemIndex,
 				predictionId,
 			});
 		}
-		const interval =
-			limits.pollIntervalSeconds !== undefined
-				? limits.pollIntervalSeconds * 1000
-				: adaptiveIntervalMs(Date.now() - limits.since);
-		await pause(Math.min(interval, left), limits.signal);
 	}
 }

@@ -12,6 +12,7 @@ import { cancelledError, errorItem, predictionFailedError, redact, withWarnings 
 import type { Release } from './limiter';
 import { slotsFor } from './limiter';
 import { costOf, successItems } from './output';
+import { jobTimesFor } from './pollSchedule';
 import { createPrediction, fetchPrediction, isRunning, waitForPrediction } from './prediction';
 import { CancelledError } from './retry';
 import { queueDeadline, waitForSlot } from './slotWait';
@@ -172,6 +173,15 @@ function limitsOf(job: Job, timeoutSeconds: number, since = Date.now()) {
 	return { itemIndex: job.itemIndex, deadline: since + timeoutSeconds * 1000, signal: job.signal };
 }
 
+/** The job times learned for this key and the settings that change how long a job runs. */
+function jobTimesOf(job: Job, parameters: EditImageParameters) {
+	const { resolution, numImages } = parameters;
+	return jobTimesFor(job.apiKey, String(job.requestData.options.baseURL ?? ''), {
+		resolution,
+		numImages,
+	});
+}
+
 /** A prediction that ended in `error`, `failed` or `cancelled` fails the item. */
 function ensureSucceeded(job: Job, prediction: PredictionAnswer, predictionId: string) {
 	job.run.ledger.seen(predictionId, prediction.phase);
@@ -298,6 +308,8 @@ export async function runEditImage(
 				timeoutSeconds,
 				pollIntervalSeconds,
 				warnings: job.warnings,
+				// A prediction resumed from an earlier try is polled at once and teaches nothing.
+				created: body ? { at: Date.now(), jobTimes: jobTimesOf(job, parameters) } : undefined,
 			});
 			ensureSucceeded(job, prediction, predictionId);
 			succeeded = true;

@@ -8,7 +8,6 @@ import {
 	retryPolicy,
 	retryUntil,
 } from '../../nodes/KlingO1/retry';
-import { adaptiveIntervalMs } from '../../nodes/KlingO1/prediction';
 
 test('backoff grows exponentially, with jitter, up to the cap', () => {
 	for (let attempt = 0; attempt < 12; attempt++) {
@@ -37,12 +36,6 @@ test('pause ends at once when the execution is stopped', async () => {
 	setTimeout(() => controller.abort(), 50);
 	await expect(pause(10_000, controller.signal)).rejects.toBeInstanceOf(CancelledError);
 	expect(Date.now() - started).toBeLessThan(retryPolicy.sleepSliceMs + 200);
-});
-
-test('adaptive polling: quick first, slower on long jobs', () => {
-	expect([0, 9_000, 30_000, 100_000, 400_000].map(adaptiveIntervalMs)).toEqual([
-		1000, 1000, 2000, 5000, 10_000,
-	]);
 });
 
 const never = new AbortController().signal;
