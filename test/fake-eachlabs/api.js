@@ -177,7 +177,10 @@ function safeDecode(text) {
 function handlePoll(ctx, req, res, id) {
 	const prediction = ctx.predictions.get(id);
 	if (!prediction) return sendJson(res, 404, { error: 'Prediction not found' });
-	return sendJson(res, 200, predictionView(ctx, prediction, Date.now()));
+	const now = Date.now();
+	prediction.polls += 1;
+	if (prediction.seenEndedAt === null && !isRunning(prediction, now)) prediction.seenEndedAt = now;
+	return sendJson(res, 200, predictionView(ctx, prediction, now));
 }
 
 function handleCancel(ctx, req, res, id) {

@@ -2,7 +2,7 @@
 'use strict';
 // Standalone fake for an e2e runner or a manual try-out:
 //   node test/fake-eachlabs/cli.js [--port N] [--files-port N] [--api-key K] [--job-ms N]
-//                                  [--image-bytes N] [--no-rate-limit]
+//                                  [--job-jitter-ms N] [--image-bytes N] [--no-rate-limit]
 // Prints ONE line of JSON ({apiUrl, filesUrl, uploadsUrl, controlUrl}) once listening, so a parent process can
 // read the first stdout line and go; runs until SIGTERM / SIGINT.
 
@@ -10,7 +10,7 @@ const { startFakeEachlabs } = require('./index');
 
 const USAGE =
 	'usage: node test/fake-eachlabs/cli.js [--port N] [--files-port N] [--api-key K] [--job-ms N] ' +
-	'[--image-bytes N] [--no-rate-limit]';
+	'[--job-jitter-ms N] [--image-bytes N] [--no-rate-limit]';
 
 function parseArgs(argv) {
 	const options = {};
@@ -40,6 +40,9 @@ function parseArgs(argv) {
 			}
 			case '--job-ms':
 				options.jobMs = integer(flag, value());
+				break;
+			case '--job-jitter-ms':
+				options.jobJitterMs = integer(flag, value());
 				break;
 			case '--image-bytes':
 				options.imageBytes = integer(flag, value());

@@ -14,7 +14,13 @@ function handleControl(ctx, req, res, path, raw) {
 		return;
 	}
 	const body = parsed.value ?? {};
-	const wanted = { configure: 'POST', 'fail-next': 'POST', reset: 'POST', stats: 'GET' }[action];
+	const wanted = {
+		configure: 'POST',
+		'fail-next': 'POST',
+		reset: 'POST',
+		stats: 'GET',
+		timings: 'GET',
+	}[action];
 	if (!wanted) {
 		sendJson(res, 404, errorBody('Not found', `No control action "${action}"`));
 		return;
@@ -44,6 +50,9 @@ function handleControl(ctx, req, res, path, raw) {
 				return;
 			case 'stats':
 				sendJson(res, 200, { ...ctx.fake.stats(), requests: ctx.requests });
+				return;
+			case 'timings':
+				sendJson(res, 200, { timings: ctx.fake.timings() });
 				return;
 		}
 	} catch (err) {

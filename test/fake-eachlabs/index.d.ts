@@ -67,6 +67,13 @@ export interface FakeEachlabsOptions {
 	filesHost?: string;
 	/** How long a prediction runs before its terminal status, ms. Default 300. */
 	jobMs?: number;
+	/** Each job runs jobMs plus a draw from [0, jobJitterMs) (seeded by jobSeed). Default 0. */
+	jobJitterMs?: number;
+	/**
+	 * Seed of the job-time draws: fakes with the same seed give their Nth prediction the same
+	 * time, so clients compared side by side get the same jobs. Default 1.
+	 */
+	jobSeed?: number;
 	/**
 	 * Statuses over the job's life; the last one is the terminal status when it is one of success,
 	 * error, cancelled, failed (else the job never ends). Default ['created','processing','success'].
@@ -142,6 +149,20 @@ export interface FailNextOptions {
 	delayMs?: number;
 }
 
+/** One prediction's timing (epoch ms), for benchmarks. */
+export interface PredictionTiming {
+	id: string;
+	createdAt: number;
+	/** How long the job runs (drawn at create, or the [slow:N] marker). */
+	jobMs: number;
+	/** When the job ended; null for a job that never ends. */
+	endedAt: number | null;
+	/** When a poll first showed it ended (detection lag = seenEndedAt - endedAt); null if never. */
+	seenEndedAt: number | null;
+	/** Polls of this prediction answered by the handler (faulted ones not included). */
+	polls: number;
+}
+
 export interface FakeEachlabs {
 	/** e.g. http://127.0.0.1:43121, the credential's base URL; API paths start with /v1. */
 	readonly apiUrl: string;
@@ -162,6 +183,8 @@ export interface FakeEachlabs {
 	/** Clears predictions, uploads, stats, the request log and scripted faults; keeps options. */
 	reset(): void;
 	stats(): FakeEachlabsStats;
+	/** Every prediction's timing, in creation order (also GET /__control/timings). */
+	timings(): PredictionTiming[];
 	/** The next `count` requests on `route` get fault `kind`. Throws on unknown route/kind. */
 	failNext(route: FaultRoute, kind: FaultKind, count?: number, opts?: FailNextOptions): void;
 	/** Where output `index` of a prediction lives. */

@@ -7,12 +7,13 @@
 const http = require('http');
 const net = require('net');
 const { DEFAULTS, mergeOptions } = require('./options');
-const { FaultPlan } = require('./faults');
+const { FaultPlan, mulberry32 } = require('./faults');
 const { handleApi } = require('./api');
 const { handleFiles } = require('./files');
 const { handleUploads } = require('./uploads');
 const { bodyForLog, sendJson, errorBody, destroy } = require('./http');
 const { makeImage } = require('./images');
+const { timingOf } = require('./predictions');
 
 /** @typedef {import('./index').FakeEachlabsOptions} FakeEachlabsOptions */
 /** @typedef {import('./index').FakeEachlabs} FakeEachlabs */
@@ -158,6 +159,7 @@ async function startFakeEachlabs(options = {}) {
 		},
 	};
 	ctx.faultPlan = new FaultPlan(ctx.options.faults.seed);
+	ctx.jobRandom = mulberry32(ctx.options.jobSeed);
 
 	const apiSockets = new Set();
 	const filesSockets = new Set();
@@ -195,6 +197,7 @@ async function startFakeEachlabs(options = {}) {
 		configure(partial) {
 			ctx.options = mergeOptions(ctx.options, partial, false);
 			if (partial && 'faults' in partial) ctx.faultPlan.reseed(ctx.options.faults.seed);
+			if (partial && 'jobSeed' in partial) ctx.jobRandom = mulberry32(ctx.options.jobSeed);
 			return ctx.options;
 		},
 		reset() {
@@ -208,6 +211,7 @@ async function startFakeEachlabs(options = {}) {
 			ctx.counters = emptyCounters();
 			ctx.faultPlan.clearScripted();
 			ctx.faultPlan.reseed(ctx.options.faults.seed);
+			ctx.jobRandom = mulberry32(ctx.options.jobSeed);
 		},
 		stats() {
 			const now = Date.now();
@@ -216,6 +220,9 @@ async function startFakeEachlabs(options = {}) {
 			const prompts = {};
 			for (const p of ctx.predictions.values()) prompts[p.id] = p.input.prompt;
 			return { ...ctx.counters, inFlight, predictions: [...ctx.predictions.keys()], prompts };
+		},
+		timings() {
+			return [...ctx.predictions.values()].map(timingOf);
 		},
 		failNext(route, kind, count = 1, opts = {}) {
 			ctx.faultPlan.script(route, kind, count, opts);

@@ -29,6 +29,8 @@ const DEFAULTS = Object.freeze({
 	filesPort: 0,
 	filesHost: undefined,
 	jobMs: 300,
+	jobJitterMs: 0,
+	jobSeed: 1,
 	statusSequence: Object.freeze(['created', 'processing', 'success']),
 	imageBytes: 2048,
 	rateLimit: DEFAULT_RATE_LIMIT,
@@ -119,7 +121,12 @@ function mergeOptions(base, patch, atStart) {
 				out.filesHost = value;
 				break;
 			case 'jobMs':
-				out.jobMs = nonNegative('jobMs', value);
+			case 'jobJitterMs':
+				out[key] = nonNegative(key, value);
+				break;
+			case 'jobSeed':
+				if (!Number.isInteger(value)) fail('jobSeed must be an integer');
+				out.jobSeed = value;
 				break;
 			case 'imageBytes':
 				if (!Number.isInteger(value) || value < 1) fail('imageBytes must be a positive integer');

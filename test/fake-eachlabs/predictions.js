@@ -51,7 +51,9 @@ function createPrediction(ctx, { key, input, webhookUrl, webhookSecret, inputsCh
 	if (final === 'error' || final === 'failed') {
 		failure = markers.classified ? 'classified' : 'plain';
 	}
-	const jobMs = markers.slowMs ?? options.jobMs;
+	// Every create draws, so the Nth prediction gets the same time whatever came before it.
+	const jitter = ctx.jobRandom() * options.jobJitterMs;
+	const jobMs = markers.slowMs ?? Math.round(options.jobMs + jitter);
 	const prediction = {
 		id: crypto.randomUUID(),
 		key,
@@ -70,6 +72,9 @@ function createPrediction(ctx, { key, input, webhookUrl, webhookSecret, inputsCh
 		imageBytes: options.imageBytes,
 		webhookUrl,
 		webhookSecret,
+		// For timing figures: polls of this prediction, and when a poll first showed it ended.
+		polls: 0,
+		seenEndedAt: null,
 	};
 	ctx.predictions.set(prediction.id, prediction);
 	const startRunning = (bad) => {
@@ -111,6 +116,18 @@ function outputUrls(ctx, prediction) {
 function round(value, digits) {
 	const f = 10 ** digits;
 	return Math.round(value * f) / f;
+}
+
+/** One prediction's timing, for benchmarks (detection lag = seenEndedAt - endedAt). */
+function timingOf(prediction) {
+	return {
+		id: prediction.id,
+		createdAt: prediction.createdAt,
+		jobMs: prediction.jobMs,
+		endedAt: Number.isFinite(prediction.endAt) ? prediction.endAt : null,
+		seenEndedAt: prediction.seenEndedAt,
+		polls: prediction.polls,
+	};
 }
 
 /** The body of GET /v1/prediction/:id at time `now`. */
@@ -254,6 +271,7 @@ module.exports = {
 	predictionView,
 	isRunning,
 	statusAt,
+	timingOf,
 	parseMarkers,
 	outputUrls,
 	COST_PER_IMAGE,

@@ -474,6 +474,44 @@ describe('fake Eachlabs server', () => {
 		expect(fake.requests).toHaveLength(0);
 	});
 
+	test('job times: jobMs plus a seeded draw from the jitter, the same for the same seed', async () => {
+		fake.configure({ jobMs: 1000, jobJitterMs: 500, jobSeed: 7 });
+		const drawn = async () => {
+			for (let i = 0; i < 5; i++) await create();
+			return fake.timings().map((timing) => timing.jobMs);
+		};
+		const first = await drawn();
+		expect(first.every((ms) => ms >= 1000 && ms < 1500)).toBe(true);
+		expect(new Set(first).size).toBe(5);
+		fake.reset();
+		expect(await drawn()).toEqual(first);
+		fake.reset();
+		fake.configure({ jobSeed: 8 });
+		expect(await drawn()).not.toEqual(first);
+		fake.configure({ jobJitterMs: 0, jobSeed: 1 });
+	});
+
+	test('timings: created, ended, first seen ended, and polls per prediction', async () => {
+		fake.configure({ jobMs: 80 });
+		const { body } = await create();
+		const id = body.predictionID;
+		await poll(id);
+		const running = fake.timings()[0];
+		expect(running).toMatchObject({ id, jobMs: 80, polls: 1, seenEndedAt: null });
+		expect(running.endedAt).toBe(running.createdAt + 80);
+		await sleep(120);
+		await poll(id);
+		await poll(id);
+		const [ended] = fake.timings();
+		expect(ended.polls).toBe(3);
+		expect(ended.seenEndedAt).toBeGreaterThanOrEqual(ended.endedAt as number);
+		const first = ended.seenEndedAt;
+		await poll(id);
+		expect(fake.timings()[0].seenEndedAt).toBe(first);
+		const control = await call('GET', `${fake.controlUrl}/timings`, { key: null });
+		expect(control.body.timings).toEqual(fake.timings());
+	});
+
 	test('close() ends hanging and keep-alive connections and leaves no servers behind', async () => {
 		const servers = () =>
 			process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap').length;
