@@ -110,6 +110,15 @@ export async function checkItem(
 ): Promise<ItemCheck> {
 	const { values, problems } = resolveParameters(ctx, itemIndex);
 	if (problems.length) return { ok: false, problems };
+	return await checkValues(ctx, itemIndex, values);
+}
+
+/** Validates one item's resolved parameters (in the shape of the node's parameters). */
+export async function checkValues(
+	ctx: IExecuteSingleFunctions,
+	itemIndex: number,
+	values: IDataObject,
+): Promise<ItemCheck> {
 	const options = isObject(values.options) ? values.options : {};
 	if (values.operation === 'getPrediction') {
 		const parsed = getPredictionSchema.safeParse({

@@ -6,7 +6,6 @@ import type {
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import type { BinaryImage } from './binaryInput';
-import { CREDENTIAL_TYPE } from './constants';
 import type { NodeError } from './errors';
 import { cancelledError, errorItem, predictionFailedError, redact, withWarnings } from './errors';
 import type { Release } from './limiter';
@@ -15,12 +14,15 @@ import { costOf, successItems } from './output';
 import { jobTimesFor } from './pollSchedule';
 import { createPrediction, fetchPrediction, isRunning, waitForPrediction } from './prediction';
 import { CancelledError } from './retry';
+import { checkMappedEditItem } from './ownCheck';
 import { queueDeadline, waitForSlot } from './slotWait';
 import { asToolCall, toolFailureAnswer } from './toolAnswer';
 import { isToolCall } from './toolCall';
 import type { ItemCheck } from './parameters';
+import { checkItem } from './parameters';
 import type { RunState } from './run';
 import {
+	apiKeyOf,
 	describeFailure,
 	enterRun,
 	failRun,
@@ -73,11 +75,12 @@ function toNodeError(job: Job, error: unknown): NodeError {
 async function runItem(
 	ctx: IExecutePaginationFunctions,
 	requestData: RequestData,
+	ownCheck: () => Promise<ItemCheck>,
 	work: (job: Job, check: ItemCheck & { ok: true }) => Promise<INodeExecutionData[]>,
 ): Promise<INodeExecutionData[]> {
 	const itemIndex = ctx.getItemIndex();
 	const continueOnFail = ctx.continueOnFail();
-	const run = runStateOf(ctx);
+	const run = runStateOf(ctx, ownCheck);
 	const controller = enterRun(ctx, run);
 	const job: Job = {
 		ctx,
@@ -92,8 +95,7 @@ async function runItem(
 	try {
 		const check = await preflight(ctx, run, continueOnFail);
 		if (!check || (run.halted && !continueOnFail)) throw new StoppedByOtherItem();
-		const credentials = await ctx.getCredentials<{ apiKey?: string }>(CREDENTIAL_TYPE);
-		job.apiKey = String(credentials.apiKey ?? '');
+		job.apiKey = await apiKeyOf(ctx, run);
 		return await work(job, asToolCall(ctx.getNode(), check));
 	} catch (error) {
 		// Another item failed first (or is invalid) and the node stops: end quietly.
@@ -229,7 +231,8 @@ export async function runEditImage(
 	this: IExecutePaginationFunctions,
 	requestData: RequestData,
 ): Promise<INodeExecutionData[]> {
-	return await runItem(this, requestData, async (job, check) => {
+	const ownCheck = () => checkMappedEditItem(this, requestData.options.body);
+	return await runItem(this, requestData, ownCheck, async (job, check) => {
 		const parameters = check.parameters as EditImageParameters;
 		const { timeoutSeconds, pollIntervalSeconds } = parameters.options;
 		const startedAt = Date.now();
@@ -333,7 +336,8 @@ export async function runGetPrediction(
 	this: IExecutePaginationFunctions,
 	requestData: RequestData,
 ): Promise<INodeExecutionData[]> {
-	return await runItem(this, requestData, async (job, check) => {
+	const ownCheck = () => checkItem(this, this.getItemIndex());
+	return await runItem(this, requestData, ownCheck, async (job, check) => {
 		const parameters = check.parameters as GetPredictionParameters;
 		const { predictionId, options } = parameters;
 		job.predictionId = predictionId;

@@ -1,5 +1,7 @@
 import type { IExecuteSingleFunctions } from 'n8n-workflow';
+import { sleep } from 'n8n-workflow';
 
+import { CREDENTIAL_TYPE } from './constants';
 import type { NodeError } from './errors';
 import { fieldError } from './errors';
 import { CreateLedger } from './ledger';
@@ -18,8 +20,13 @@ import { checkItem } from './parameters';
  */
 
 export interface RunState {
-	/** Every item's check, started when the run starts; items' files take a moment to check. */
-	checks: Promise<ItemCheck[]>;
+	/**
+	 * Every item's check. Each item checks itself when n8n's routing hands it over (from what the
+	 * routing resolved for it); the rest are checked once the routing's loop is over.
+	 */
+	checks: Array<Promise<ItemCheck>>;
+	/** Every item's check, once all are in: right after n8n's routing has called every item. */
+	checked: Promise<ItemCheck[]>;
 	/** Items that have begun in this run: seeing one again means n8n runs the node anew. */
 	started: Set<number>;
 	/** One per unfinished item: stopping the run aborts them all (one listener each, no more). */
@@ -33,6 +40,8 @@ export interface RunState {
 	ledger: CreateLedger;
 	/** Whether the list of predictions went to n8n's log (once, after a manual stop). */
 	logged?: boolean;
+	/** Read once per run: in n8n every credential read is a database query and a decryption. */
+	apiKey?: Promise<string>;
 }
 
 const runs = new WeakMap<object, RunState>();
@@ -61,21 +70,48 @@ function itemCount(ctx: IExecuteSingleFunctions): number {
  * the same ledger. In an agent's execute data every call is a request of its own: nothing is
  * carried over.
  */
-export function runStateOf(ctx: IExecuteSingleFunctions): RunState {
+export function runStateOf(
+	ctx: IExecuteSingleFunctions,
+	ownCheck: () => Promise<ItemCheck>,
+): RunState {
 	const key = ctx.getExecuteData() as object;
 	const itemIndex = ctx.getItemIndex();
 	let run = runs.get(key);
 	if (!run || run.started.has(itemIndex)) {
-		const checks = Promise.all(
-			Array.from({ length: itemCount(ctx) }, async (_, index) => await checkItem(ctx, index)),
+		const count = itemCount(ctx);
+		const checks: Array<Promise<ItemCheck>> = [];
+		// n8n's routing calls every item in one synchronous loop, so each item checks itself with
+		// what the routing resolved for it; the few it never called (its own mapping failed) are
+		// checked here once the loop is over.
+		const checked = sleep(0).then(
+			async () =>
+				await Promise.all(
+					Array.from({ length: count }, (_, index) => (checks[index] ??= checkItem(ctx, index))),
+				),
 		);
 		const ledger = run && ownsExecuteData(ctx) ? run.ledger : new CreateLedger();
 		ledger.attempt++;
-		run = { checks, started: new Set(), controllers: new Set(), halted: false, ledger };
+		run = {
+			checks,
+			checked,
+			started: new Set(),
+			controllers: new Set(),
+			halted: false,
+			ledger,
+		};
 		runs.set(key, run);
 	}
 	run.started.add(itemIndex);
+	run.checks[itemIndex] ??= ownCheck();
 	return run;
+}
+
+/** The run's API key; the items of one run share the node's credential. */
+export async function apiKeyOf(ctx: IExecuteSingleFunctions, run: RunState): Promise<string> {
+	run.apiKey ??= ctx
+		.getCredentials<{ apiKey?: string }>(CREDENTIAL_TYPE)
+		.then((credentials) => String(credentials.apiKey ?? ''));
+	return await run.apiKey;
 }
 
 export function invalidItemError(
@@ -96,7 +132,7 @@ export async function preflight(
 	continueOnFail: boolean,
 ) {
 	const itemIndex = ctx.getItemIndex();
-	const checks = await run.checks;
+	const checks = await run.checked;
 	const own = checks[itemIndex] ?? (await checkItem(ctx, itemIndex));
 	if (!own.ok) throw invalidItemError(ctx, itemIndex, own.problems);
 	if (!continueOnFail && checks.some((check) => !check.ok)) return undefined;
