@@ -3,8 +3,8 @@
  * the same run. The node streams each image into n8n's binary store (on disk); the reference
  * downloads the same files into Buffers, as a node that buffers whole files would.
  *
- *   npm run bench            (nine 7 MB images, about a 2K PNG each)
- *   BENCH_IMAGES=3 BENCH_MB=20 npm run bench
+ *   npm run bench:memory     (nine 7 MB images, about a 2K PNG each)
+ *   BENCH_IMAGES=3 BENCH_MB=20 npm run bench:memory
  *
  * Prints the peak growth of the process's memory (RSS and arrayBuffers) for both, and their ratio.
  */

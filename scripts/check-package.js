@@ -13,19 +13,26 @@ const pkg = require(path.join(root, 'package.json'));
 const problems = [];
 
 const [packed] = JSON.parse(
-	execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' }),
+	execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+		cwd: root,
+		encoding: 'utf8',
+	}),
 );
 const files = packed.files.map((file) => file.path);
 const allowed = (file) =>
 	file.startsWith('dist/') || ['README.md', 'LICENSE', 'package.json'].includes(file);
-for (const file of files.filter((file) => !allowed(file))) problems.push(`unexpected file in the package: ${file}`);
-for (const file of files.filter((file) => /\.tsbuildinfo$/.test(file))) problems.push(`build cache in the package: ${file}`);
+for (const file of files.filter((file) => !allowed(file)))
+	problems.push(`unexpected file in the package: ${file}`);
+for (const file of files.filter((file) => /\.tsbuildinfo$/.test(file)))
+	problems.push(`build cache in the package: ${file}`);
 for (const needed of ['README.md', 'LICENSE', 'package.json']) {
 	if (!files.includes(needed)) problems.push(`${needed} is missing from the package`);
 }
 
 if (Object.keys(pkg.dependencies ?? {}).length) {
-	problems.push(`runtime dependencies are not allowed: ${Object.keys(pkg.dependencies).join(', ')}`);
+	problems.push(
+		`runtime dependencies are not allowed: ${Object.keys(pkg.dependencies).join(', ')}`,
+	);
 }
 const peers = pkg.peerDependencies ?? {};
 if (Object.keys(peers).length !== 1 || peers['n8n-workflow'] !== '*') {
@@ -44,8 +51,18 @@ for (const entry of [...(pkg.n8n?.nodes ?? []), ...(pkg.n8n?.credentials ?? [])]
 }
 
 const codexCategories = [
-	'Analytics', 'Communication', 'Core Nodes', 'Data & Storage', 'Development', 'Finance & Accounting',
-	'HITL', 'Marketing', 'Miscellaneous', 'Productivity', 'Sales', 'Utility',
+	'Analytics',
+	'Communication',
+	'Core Nodes',
+	'Data & Storage',
+	'Development',
+	'Finance & Accounting',
+	'HITL',
+	'Marketing',
+	'Miscellaneous',
+	'Productivity',
+	'Sales',
+	'Utility',
 ];
 for (const node of pkg.n8n?.nodes ?? []) {
 	const codexPath = node.replace(/\.js$/, '.json');
@@ -55,10 +72,13 @@ for (const node of pkg.n8n?.nodes ?? []) {
 	}
 	const codex = JSON.parse(fs.readFileSync(path.join(root, codexPath), 'utf8'));
 	const bad = (codex.categories ?? []).filter((category) => !codexCategories.includes(category));
-	if (!codex.categories?.length || bad.length) problems.push(`codex categories invalid: ${bad.join(', ') || 'none'}`);
-	if (!codex.resources?.primaryDocumentation?.[0]?.url) problems.push('codex has no documentation link');
+	if (!codex.categories?.length || bad.length)
+		problems.push(`codex categories invalid: ${bad.join(', ') || 'none'}`);
+	if (!codex.resources?.primaryDocumentation?.[0]?.url)
+		problems.push('codex has no documentation link');
 	for (const icon of ['klingO1.svg', 'klingO1.dark.svg']) {
-		if (!files.includes(path.posix.join(path.posix.dirname(node), icon))) problems.push(`icon ${icon} is not packed`);
+		if (!files.includes(path.posix.join(path.posix.dirname(node), icon)))
+			problems.push(`icon ${icon} is not packed`);
 	}
 }
 

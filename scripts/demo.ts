@@ -29,7 +29,9 @@ async function main() {
 	const credentials = realKey
 		? { apiKey: realKey, baseUrl: process.env.EACHLABS_BASE_URL ?? 'https://api.eachlabs.ai' }
 		: { apiKey: 'demo-key', baseUrl: fake!.apiUrl };
-	console.log(`Kling O1 demo against ${realKey ? credentials.baseUrl : `the fake Eachlabs server at ${credentials.baseUrl}`}`);
+	console.log(
+		`Kling O1 demo against ${realKey ? credentials.baseUrl : `the fake Eachlabs server at ${credentials.baseUrl}`}`,
+	);
 
 	const started = Date.now();
 	try {
@@ -82,6 +84,8 @@ async function main() {
 }
 
 main().catch((error: Error & { description?: string }) => {
-	console.error(`Demo failed: ${error.message}${error.description ? `\n${error.description}` : ''}`);
+	console.error(
+		`Demo failed: ${error.message}${error.description ? `\n${error.description}` : ''}`,
+	);
 	process.exit(1);
 });
