@@ -9,10 +9,14 @@
  *   npm run bench                               # every scenario, about 4 minutes
  *   BENCH_ONLY=n30,long npm run bench           # some scenarios (ids in the first column)
  *   BENCH_LONG_SCALE=0.5 npm run bench          # 20–40 s jobs (and the clients' 5 s) halved
+ *   BENCH_DUMP=/tmp/run npm run bench           # also writes /tmp/run-<id>.json (every timing)
+ *   BENCH_WARM=1 npm run bench                  # the node runs each scenario once before (other
+ *                                               # job times, same key): what it learned is used
  *
  * Every prediction's created, ended and first-seen-ended time comes from the fake's clock
  * (detection lag = first seen ended - ended). Each scenario uses its own API key, so the node
- * starts it knowing no job time (the first predictions poll as before issue 12).
+ * starts it knowing no job time (the first predictions poll as before issue 12), unless
+ * BENCH_WARM=1.
  */
 import type { ChildProcess } from 'child_process';
 import { spawn } from 'child_process';
@@ -34,6 +38,7 @@ import type { Timing } from './bench/figures';
 import { figuresOf } from './bench/figures';
 
 const longScale = Number(process.env.BENCH_LONG_SCALE ?? 1);
+const warm = process.env.BENCH_WARM === '1';
 const only = process.env.BENCH_ONLY?.split(',').map((id) => id.trim());
 
 interface Scenario {
@@ -150,14 +155,14 @@ async function startBaselines(scenario: Scenario) {
 }
 
 /** Runs the node over the scenario's items: wall time, CPU, peak RSS growth, outcome. */
-async function runTheNode(fake: NodeFake, scenario: Scenario) {
+async function runTheNode(fake: NodeFake, scenario: Scenario, jobSeed = 1) {
 	const apiKey = `bench-${scenario.id}`;
 	await fake.control('reset', {});
 	await fake.control('configure', {
 		apiKey,
 		jobMs: scenario.jobMs,
 		jobJitterMs: scenario.jitterMs,
-		jobSeed: 1,
+		jobSeed,
 		imageBytes: scenario.imageBytes ?? 2048,
 		webhook: false,
 	});
@@ -230,8 +235,16 @@ async function main() {
 		});
 		for (const scenario of chosen) {
 			process.stderr.write(`[bench] ${scenario.label} …\n`);
+			// Another seed: the node learns from other jobs of the same kind, not these.
+			if (warm) await runTheNode(fake, scenario, 2);
 			const baselines = await startBaselines(scenario);
 			const [node, others] = await Promise.all([runTheNode(fake, scenario), baselines.go()]);
+			if (process.env.BENCH_DUMP) {
+				fs.writeFileSync(
+					`${process.env.BENCH_DUMP}-${scenario.id}.json`,
+					JSON.stringify({ scenario, node, others }),
+				);
+			}
 			const ours = figuresOf(node.wallMs, node.timings);
 			const firstCreate = Math.min(...node.timings.map((t) => t.createdAt)) - node.started;
 			nodeRows.push(
@@ -273,7 +286,7 @@ async function main() {
 	}
 	const cpus = os.cpus();
 	console.log(
-		`\nKling O1 node speed benchmark: ${os.type()} ${os.release()}, ${cpus.length} × ${cpus[0]?.model ?? 'CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, load ${os
+		`\nKling O1 node speed benchmark${warm ? ' (warm: each scenario run once before with the same key)' : ''}: ${os.type()} ${os.release()}, ${cpus.length} × ${cpus[0]?.model ?? 'CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, load ${os
 			.loadavg()
 			.map((load) => load.toFixed(1))
 			.join(' ')}\n`,

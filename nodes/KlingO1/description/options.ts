@@ -52,7 +52,7 @@ export const optionsProperty: INodeProperties = {
 			default: 2,
 			description:
 				'How often to ask whether the images are ready, at a fixed interval. Usually best left out.',
-			hint: 'Used while waiting for completion. Left out, the node chooses: it asks often at first and less often on long jobs. Set, it asks at exactly this interval.',
+			hint: 'Used while waiting for completion. Left out, the node chooses: it learns how long predictions take and asks around then (every second at first, while it knows nothing). Set, it asks at exactly this interval.',
 		},
 		{
 			displayName: 'Timeout (Seconds)',
