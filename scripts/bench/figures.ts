@@ -64,6 +64,25 @@ export function maxInFlight(timings: readonly Timing[]): number {
 	return most;
 }
 
+/** Polls per second of job time of these predictions. */
+export function pollsPerJobSecond(timings: readonly Timing[]): number {
+	const polls = timings.reduce((sum, t) => sum + t.polls, 0);
+	const jobSeconds = timings.reduce((sum, t) => sum + t.jobMs, 0) / 1000;
+	return jobSeconds ? polls / jobSeconds : Number.NaN;
+}
+
+/**
+ * Polls per job-second of the first `slots` predictions (created before any had ended, so they
+ * poll knowing nothing) and of the rest.
+ */
+export function pollsByWave(timings: readonly Timing[], slots = SLOTS) {
+	const byCreation = [...timings].sort((a, b) => a.createdAt - b.createdAt);
+	return {
+		first: pollsPerJobSecond(byCreation.slice(0, slots)),
+		rest: pollsPerJobSecond(byCreation.slice(slots)),
+	};
+}
+
 /** The figures of one client's run, from its wall time and what its fake recorded. */
 export function figuresOf(wallMs: number, timings: readonly Timing[]) {
 	const jobs = timings.map((t) => t.jobMs);
@@ -71,7 +90,6 @@ export function figuresOf(wallMs: number, timings: readonly Timing[]) {
 		.filter((t) => t.endedAt !== null && t.seenEndedAt !== null)
 		.map((t) => (t.seenEndedAt as number) - (t.endedAt as number));
 	const polls = timings.reduce((sum, t) => sum + t.polls, 0);
-	const jobSeconds = jobs.reduce((sum, ms) => sum + ms, 0) / 1000;
 	const floor = floorMs(jobs);
 	const pool = bestPoolMs(jobs);
 	return {
@@ -84,7 +102,7 @@ export function figuresOf(wallMs: number, timings: readonly Timing[]) {
 		lagP95Ms: quantile(lags, 0.95),
 		medianJobMs: quantile(jobs, 0.5),
 		pollsPerPrediction: timings.length ? polls / timings.length : Number.NaN,
-		pollsPerJobSecond: jobSeconds ? polls / jobSeconds : Number.NaN,
+		pollsPerJobSecond: pollsPerJobSecond(timings),
 		maxInFlight: maxInFlight(timings),
 	};
 }

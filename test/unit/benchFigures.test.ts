@@ -1,6 +1,13 @@
 // The benchmark's arithmetic (scripts/bench/figures.ts): the floor and the best pool it compares
 // every client with must be right, or every ratio it prints is wrong.
-import { bestPoolMs, figuresOf, floorMs, maxInFlight, quantile } from '../../scripts/bench/figures';
+import {
+	bestPoolMs,
+	figuresOf,
+	floorMs,
+	maxInFlight,
+	pollsByWave,
+	quantile,
+} from '../../scripts/bench/figures';
 
 test('equal jobs: floor and best pool are ceil(N / 10) × T', () => {
 	for (const n of [1, 10, 30, 100]) {
@@ -55,4 +62,20 @@ test('figures of a run: lag from the fake’s clock, polls per prediction and pe
 		pollsPerJobSecond: 1,
 		maxInFlight: 2,
 	});
+});
+
+test('polls per job-second of the first wave and of the rest', () => {
+	const timing = (createdAt: number, jobMs: number, polls: number) => ({
+		createdAt,
+		jobMs,
+		polls,
+		endedAt: createdAt + jobMs,
+		seenEndedAt: createdAt + jobMs,
+	});
+	const timings = [
+		...Array.from({ length: 10 }, (_, i) => timing(i, 2000, 4)),
+		timing(3000, 4000, 2),
+	];
+	expect(pollsByWave(timings)).toEqual({ first: 2, rest: 0.5 });
+	expect(pollsByWave(timings.slice(0, 3)).rest).toBeNaN();
 });
