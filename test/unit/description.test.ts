@@ -38,7 +38,7 @@ test('the docs links still work when n8n appends ?utm_source=… to them', () =>
 test('Poll Interval says what leaving it out does and what setting it does', () => {
 	const pollInterval = option('pollIntervalSeconds');
 	expect(pollInterval.hint).toBe(
-		'Used while waiting for completion. Left out, the node chooses: it asks often at first and less often on long jobs. Set, it asks at exactly this interval.',
+		'Used while waiting for completion. Left out, the node chooses: it learns how long predictions take and asks around then (every second at first, while it knows nothing). Set, it asks at exactly this interval.',
 	);
 });
 
