@@ -1,3 +1,6 @@
+// First: in an n8n older than the minimum, stop with a clear message before anything else loads.
+import './compat';
+
 import type { INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 

@@ -9,7 +9,7 @@ import { PRICE_PER_IMAGE_USD } from './constants';
 import { downloadFailedError, expiredImageError, unexpectedAnswerError } from './errors';
 import { RetriesExhausted, retryAfterMs, retryUntil } from './retry';
 import type { NodeOptions, PredictionAnswer } from './schemas';
-import { ConnectionFailure, fetchFile, requestTimeout } from './transport';
+import { ConnectionFailure, fetchFile, perRequestTimeout, requestTimeout } from './transport';
 
 /*
  * Output items: one per image (default) or one per prediction, binary data streamed from the
@@ -66,7 +66,7 @@ async function downloadImage(
 				ctx,
 				url,
 				out.signal,
-				requestTimeout(120_000, out.deadline + 60_000),
+				requestTimeout(perRequestTimeout(ctx, 120_000), out.deadline + 60_000),
 			);
 			if (file instanceof ConnectionFailure) {
 				if (!file.retryable) throw downloadFailedError(ctx.getNode(), file.problem, context);

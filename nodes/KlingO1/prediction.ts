@@ -18,7 +18,13 @@ import type { CreateLedger } from './ledger';
 import type { PredictionAnswer } from './schemas';
 import { createAnswerSchema, eachlabsErrorSchema, predictionAnswerSchema } from './schemas';
 import type { ApiAnswer } from './transport';
-import { ConnectionFailure, requestTimeout, sendCreate, sendToApi } from './transport';
+import {
+	ConnectionFailure,
+	perRequestTimeout,
+	requestTimeout,
+	sendCreate,
+	sendToApi,
+} from './transport';
 
 /*
  * Create and poll. The create rule (README, "Retries"): a 429, Eachlabs' own 5xx error or a
@@ -153,7 +159,7 @@ export async function createPrediction(
 		await limits.slot?.ready(limits.signal);
 		if (Date.now() >= limits.deadline) return { retry: RATE_LIMITED };
 		// A create that times out may still have been made: give it time to answer.
-		const timeout = requestTimeout(60_000, limits.deadline, 15_000);
+		const timeout = requestTimeout(perRequestTimeout(ctx, 60_000), limits.deadline, 15_000);
 		const record = limits.ledger.sending(limits.itemIndex, limits.requestKey);
 		const answer = await sendCreate(ctx, requestData, { body, timeout });
 		if (answer instanceof ConnectionFailure) {
@@ -207,7 +213,7 @@ export async function fetchPrediction(
 		body: undefined,
 	};
 	const result = await retryUntil(async () => {
-		const timeout = requestTimeout(30_000, limits.deadline);
+		const timeout = requestTimeout(perRequestTimeout(ctx, 30_000), limits.deadline);
 		const answer = await sendToApi(ctx, requestData, { ...options, timeout }, limits.signal);
 		if (answer instanceof ConnectionFailure) return retryConnection(ctx, answer, context);
 		if (answer.statusCode < 200 || answer.statusCode >= 300) {

