@@ -19,13 +19,6 @@ export const optionsProperty: INodeProperties = {
 				'Whether to download the images into binary data. Turn off to get only their URLs (they expire after a while).',
 		},
 		{
-			displayName: 'Put Output File in Field',
-			name: 'binaryPropertyName',
-			type: 'string',
-			default: 'data',
-			hint: 'The name of the output binary field to put the image in',
-		},
-		{
 			displayName: 'Output Mode',
 			name: 'outputMode',
 			type: 'options',
@@ -55,13 +48,20 @@ export const optionsProperty: INodeProperties = {
 			hint: 'Used while waiting for completion. Left out, the node chooses: it learns how long predictions take and asks around then (every second at first, while it knows nothing). Set, it asks at exactly this interval.',
 		},
 		{
+			displayName: 'Put Output File in Field',
+			name: 'binaryPropertyName',
+			type: 'string',
+			default: 'data',
+			hint: 'The name of the output binary field to put the image in',
+		},
+		{
 			displayName: 'Timeout (Seconds)',
 			name: 'timeoutSeconds',
 			type: 'number',
 			typeOptions: { minValue: 1 },
 			default: DEFAULT_TIMEOUT_SECONDS,
 			description:
-				'How long to wait for one prediction, counted from its creation. On timeout, resume it with Get Prediction.',
+				'How long to wait for one prediction, counted from its creation. On timeout, resume it with Get Prediction. (Settings → Request Options → Timeout is another limit: how long each single request may wait for an answer.)',
 		},
 		{
 			displayName: 'Webhook URL',
