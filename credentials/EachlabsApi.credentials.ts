@@ -51,7 +51,11 @@ export class EachlabsApi implements ICredentialType {
 		},
 	};
 
-	// The balance endpoint is free, so testing the credential never creates a paid prediction.
+	/*
+	 * The balance endpoint is free, so testing the credential never creates a paid prediction.
+	 * It allows 3 requests a second (then 429) and answers 503 when the balance is unavailable:
+	 * neither says anything about the key, so those read "try again", and only a 401 "wrong key".
+	 */
 	test: ICredentialTestRequest = {
 		request: {
 			baseURL:
@@ -61,5 +65,31 @@ export class EachlabsApi implements ICredentialType {
 			// The key travels in X-API-Key: never follow a redirect to another host with it.
 			disableFollowRedirect: true,
 		},
+		rules: [
+			{
+				type: 'responseCode',
+				properties: {
+					value: 401,
+					message:
+						'Eachlabs did not accept this API key. Copy a key from the API Keys page of your Eachlabs dashboard (https://www.eachlabs.ai) and paste it here.',
+				},
+			},
+			{
+				type: 'responseCode',
+				properties: {
+					value: 429,
+					message:
+						'Eachlabs allows only a few credential checks a second and asked to wait. This says nothing about the key: try again in a moment.',
+				},
+			},
+			{
+				type: 'responseCode',
+				properties: {
+					value: 503,
+					message:
+						'Eachlabs could not check the key right now (HTTP 503, temporarily unavailable). This says nothing about the key: try again in a moment.',
+				},
+			},
+		],
 	};
 }

@@ -9,9 +9,10 @@
  *   node test/e2e/run.js --smoke          # only a built-in-nodes workflow: proves the harness
  *   node test/e2e/run.js --keep           # keep the temporary run folder (also E2E_KEEP=1)
  *   node test/e2e/run.js --no-build       # never run `npm run build` (also E2E_NO_BUILD=1)
+ *   node test/e2e/run.js --n8n 1.123.81   # another n8n (also N8N_E2E_N8N_VERSION; default 2.41.1)
  *
- * Runs on the machine's Node (20 is fine); n8n 2.x itself needs Node >= 24, which ensure-n8n.js
- * installs next to n8n in a cache outside the clone. Everything else lives in one temporary folder
+ * Runs on the machine's Node (20 is fine); n8n itself runs on the Node its line needs (24 for 2.x,
+ * 22 for 1.x), which ensure-n8n.js installs next to n8n in a cache outside the clone. Everything else lives in one temporary folder
  * per run (n8n user folder, database, written files, logs) and free ports, so several runs can go
  * at once and nothing of a developer's own n8n (~/.n8n, port 5678, broker 5679) is touched.
  */
@@ -21,8 +22,14 @@ const path = require('path');
 const net = require('net');
 const crypto = require('crypto');
 const { spawn, spawnSync } = require('child_process');
-const { ensureN8n } = require('./ensure-n8n');
+
+const argv = process.argv.slice(2);
+// Before ensure-n8n reads it: which n8n to run.
+if (argv.includes('--n8n')) process.env.N8N_E2E_N8N_VERSION = argv[argv.indexOf('--n8n') + 1];
+
+const { ensureN8n, N8N_VERSION } = require('./ensure-n8n');
 const checks = { ...require('./checks').checks, ...require('./checks-binary').checks };
+const requestOptions = require('./request-options');
 
 const REPO = path.resolve(__dirname, '..', '..');
 const EXAMPLES_DIR = path.join(REPO, 'examples');
@@ -38,7 +45,6 @@ const AGENT_EXAMPLE = /-ai-agent-/;
 const EXECUTE_TIMEOUT_MS = Number(process.env.E2E_EXECUTE_TIMEOUT_MS || 240_000);
 const N8N_COMMAND_TIMEOUT_MS = 180_000;
 
-const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(name);
 const optionValue = (name) => {
 	const i = argv.indexOf(name);
@@ -503,15 +509,16 @@ function errorLines(records, max = 6) {
 // workflows
 
 function loadExamples() {
-	return fs
+	const examples = fs
 		.readdirSync(EXAMPLES_DIR)
 		.filter((f) => f.endsWith('.json') && !AGENT_EXAMPLE.test(f))
 		.sort()
-		.filter((f) => !ONLY || f.includes(ONLY))
 		.map((file) => ({
 			file,
 			workflow: JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, file), 'utf8')),
 		}));
+	// Beside the examples: the Request Options workflows (request-options.js).
+	return [...examples, ...requestOptions.workflows].filter((ex) => !ONLY || ex.file.includes(ONLY));
 }
 
 /**
@@ -519,10 +526,11 @@ function loadExamples() {
  * e2e credential, and file paths under the Docker default folder point into the run's folder.
  * The example files themselves stay as users import them.
  */
-function patchWorkflow(workflow, { filesDir }) {
+function patchWorkflow(workflow, { filesDir, proxy }) {
 	const copy = JSON.parse(JSON.stringify(workflow));
 	let credentialRefs = 0;
 	for (const node of copy.nodes) {
+		if (proxy) requestOptions.patch(node, proxy);
 		if (node.credentials && node.credentials[CREDENTIAL_TYPE]) {
 			node.credentials[CREDENTIAL_TYPE] = { ...E2E_CREDENTIAL };
 			credentialRefs += 1;
@@ -631,6 +639,7 @@ async function main() {
 	log(`[run] folder ${runDir}`);
 
 	let fake;
+	let proxy;
 	const onSignal = (sig) => {
 		cleanupChildren();
 		if (!KEEP) fs.rmSync(runDir, { recursive: true, force: true });
@@ -689,7 +698,9 @@ async function main() {
 			// 3. fake Eachlabs
 			fake = await startFake(runDir);
 			log(`[run] fake Eachlabs: api ${fake.apiUrl}, files ${fake.filesUrl}`);
-			ctx = { ...ctx, fake };
+			proxy = await requestOptions.startForwardProxy();
+			log(`[run] forwarding proxy ${proxy.url}`);
+			ctx = { ...ctx, fake, proxy };
 
 			// 4a. credential
 			const credFile = path.join(runDir, 'credentials.json');
@@ -774,7 +785,10 @@ async function main() {
 			let reason;
 			try {
 				if (fake) await httpJson('POST', `${fake.controlUrl}/reset`);
-				const spec = ex.smoke ? checks.smoke : checks[ex.workflow.id];
+				if (proxy) proxy.reset();
+				const spec = ex.smoke
+					? checks.smoke
+					: (checks[ex.workflow.id] ?? requestOptions.checks[ex.workflow.id]);
 				if (!spec)
 					throw new Error(`no checks for workflow ${ex.workflow.id} in test/e2e/checks.js`);
 				if (fake && spec.fake) await httpJson('POST', `${fake.controlUrl}/configure`, spec.fake);
@@ -817,6 +831,7 @@ async function main() {
 		record('setup', false, error.message);
 	} finally {
 		if (fake) await fake.stop();
+		if (proxy) await proxy.close();
 		cleanupChildren();
 		if (KEEP) log(`[run] kept ${runDir}`);
 		else fs.rmSync(runDir, { recursive: true, force: true });
@@ -833,6 +848,7 @@ async function main() {
 			`; total ${timings.total}`,
 	);
 	writeCounts({ passed, failed });
+	log(`[run] n8n ${N8N_VERSION}: ${results.length} checks`);
 	log(`${passed} passed, ${failed} failed`);
 	return failed === 0 && passed > 0 ? 0 : 1;
 }
@@ -841,7 +857,10 @@ async function main() {
 function writeCounts(counts) {
 	const folder = path.resolve(__dirname, '..', '..', 'test-results');
 	fs.mkdirSync(folder, { recursive: true });
-	fs.writeFileSync(path.join(folder, 'e2e.json'), JSON.stringify(counts));
+	// One file per n8n version (and binary mode), so that CI's runs of several add up.
+	const mode = process.env.E2E_N8N_DEFAULT_BINARY_DATA_MODE;
+	const name = `e2e-n8n-${N8N_VERSION}${mode ? `-binary-${mode}` : ''}.json`;
+	fs.writeFileSync(path.join(folder, name), JSON.stringify(counts));
 }
 
 // The harness, for suites in their own files (test/e2e/agent.js, test/e2e/queue.js).

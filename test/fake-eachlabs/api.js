@@ -87,6 +87,28 @@ function rateLimitReason(ctx, key, now) {
 	return null;
 }
 
+/** Eachlabs' docs: the balance allows 3 requests a second per key (burst 3), then 429. */
+const BALANCE_PER_SECOND = 3;
+
+function handleBalance(ctx, res, key) {
+	const now = Date.now();
+	const recent = (ctx.balanceTimes.get(key) || []).filter((t) => now - t < 1000);
+	if (recent.length >= BALANCE_PER_SECOND) {
+		ctx.balanceTimes.set(key, recent);
+		ctx.counters.rateLimited += 1;
+		sendJson(
+			res,
+			429,
+			errorBody('Rate limit exceeded', `The balance allows ${BALANCE_PER_SECOND} requests a second`),
+			{ 'Retry-After': '1' },
+		);
+		return;
+	}
+	recent.push(now);
+	ctx.balanceTimes.set(key, recent);
+	sendJson(res, 200, { balance_usd: BALANCE_USD });
+}
+
 function handleCreate(ctx, req, res, body, key) {
 	if (!isObject(body)) return invalid(res, 'The request body must be a JSON object');
 	if (body.model === undefined || body.model === null || body.model === '') {
@@ -264,7 +286,7 @@ async function handleApi(ctx, req, res) {
 			handlePoll(ctx, req, res, safeDecode(route.id));
 			return;
 		case 'balance':
-			sendJson(res, 200, { balance_usd: BALANCE_USD });
+			handleBalance(ctx, res, auth.key);
 			return;
 		case 'presign':
 			handlePresign(ctx, req, res, parsed.value);

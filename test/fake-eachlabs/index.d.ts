@@ -119,7 +119,7 @@ export interface FakeEachlabsStats {
 	maxInFlight: number;
 	/** Predictions unfinished right now. */
 	inFlight: number;
-	/** 429 answers from the rate limiter (scripted 429s count under faultsInjected). */
+	/** 429 answers of the create rate limiter and of the balance (3 a second; scripted 429s count under faultsInjected). */
 	rateLimited: number;
 	/** Scripted plus random faults applied. */
 	faultsInjected: number;

@@ -135,6 +135,7 @@ async function startFakeEachlabs(options = {}) {
 		predictions: new Map(),
 		uploads: new Map(),
 		createTimes: new Map(),
+		balanceTimes: new Map(),
 		counters: emptyCounters(),
 		requests: [],
 		timers: new Set(),
@@ -206,6 +207,7 @@ async function startFakeEachlabs(options = {}) {
 			ctx.predictions.clear();
 			ctx.uploads.clear();
 			ctx.createTimes.clear();
+			ctx.balanceTimes.clear();
 			// In place, so a test holding `fake.requests` keeps seeing the live log.
 			ctx.requests.length = 0;
 			ctx.counters = emptyCounters();
