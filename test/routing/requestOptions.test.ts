@@ -1,3 +1,11 @@
+import { execFileSync } from 'child_process';
+import fs from 'fs';
+import http from 'http';
+import https from 'https';
+import type { AddressInfo } from 'net';
+import os from 'os';
+import path from 'path';
+
 import { DirectoryLoader } from 'n8n-core';
 import type { INodeParameters, INodeType } from 'n8n-workflow';
 
@@ -161,4 +169,98 @@ test('a proxy with a user and password gets them on downloads as on API calls', 
 	expect(new Set(proxy.requests.map((r) => r.host))).toEqual(
 		new Set([hostOf(fake.apiUrl), hostOf(fake.filesUrl)]),
 	);
+});
+
+/*
+ * Ignore SSL Issues on downloads: an image host with a self-signed certificate (made with openssl
+ * for the test) and an API stand-in whose finished prediction points at it. Eachlabs' storage has
+ * valid certificates; this is the case of a proxy or gateway that re-signs TLS.
+ */
+describe('Ignore SSL Issues', () => {
+	const png = Buffer.concat([
+		Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+		Buffer.alloc(900, 7),
+	]);
+	let folder: string;
+	let imageHost: https.Server;
+	let api: http.Server;
+	let apiUrl: string;
+	const imageRequests: http.IncomingHttpHeaders[] = [];
+
+	beforeAll(async () => {
+		folder = fs.mkdtempSync(path.join(os.tmpdir(), 'kling-o1-tls-'));
+		execFileSync(
+			'openssl',
+			[
+				'req',
+				'-x509',
+				'-newkey',
+				'rsa:2048',
+				'-nodes',
+				'-days',
+				'1',
+				'-subj',
+				'/CN=127.0.0.1',
+				'-keyout',
+				path.join(folder, 'key.pem'),
+				'-out',
+				path.join(folder, 'cert.pem'),
+			],
+			{ stdio: 'ignore' },
+		);
+		imageHost = https.createServer(
+			{
+				key: fs.readFileSync(path.join(folder, 'key.pem')),
+				cert: fs.readFileSync(path.join(folder, 'cert.pem')),
+			},
+			(req, res) => {
+				imageRequests.push(req.headers);
+				res.writeHead(200, { 'content-type': 'image/png', 'content-length': png.length });
+				res.end(png);
+			},
+		);
+		await new Promise<void>((resolve) => imageHost.listen(0, '127.0.0.1', resolve));
+		const imageUrl = `https://127.0.0.1:${(imageHost.address() as AddressInfo).port}/out/0.png`;
+		api = http.createServer((_req, res) => {
+			res.writeHead(200, { 'content-type': 'application/json' });
+			res.end(JSON.stringify({ status: 'success', predictionID: 'tls-1', output: [imageUrl] }));
+		});
+		await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+		apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+	});
+	afterAll(async () => {
+		await new Promise((resolve) => imageHost.close(resolve));
+		await new Promise((resolve) => api.close(resolve));
+		fs.rmSync(folder, { recursive: true, force: true });
+	});
+	beforeEach(() => {
+		imageRequests.length = 0;
+	});
+
+	const getPrediction = (requestOptions: object) =>
+		runNode({
+			parameters: {
+				operation: 'getPrediction',
+				predictionId: 'tls-1',
+				options: { timeoutSeconds: 20 },
+				requestOptions,
+			} as INodeParameters,
+			credentials: { apiKey: 'test-key', baseUrl: apiUrl },
+			nodeType,
+		});
+
+	test('off: a self-signed image host is refused at once, with the download error', async () => {
+		await expect(getPrediction({})).rejects.toThrow(
+			/^Image 0 of prediction tls-1 could not be downloaded: .*self[- ]signed/i,
+		);
+		expect(imageRequests).toHaveLength(0);
+	});
+
+	test('on: the image is downloaded, without the key', async () => {
+		const items = await getPrediction({ allowUnauthorizedCerts: true });
+		expect(items).toHaveLength(1);
+		expect((await binaryBuffer(items[0].binary!.data)).equals(png)).toBe(true);
+		expect(imageRequests).toHaveLength(1);
+		expect(imageRequests[0]['x-api-key']).toBeUndefined();
+	});
 });

@@ -21,7 +21,8 @@ test('this n8n-workflow is new enough', () => {
 });
 
 test('an n8n-workflow without NodeConnectionTypes: a plain Error with the README message', () => {
-	const { NodeConnectionTypes: _absent, ...older } = workflow;
+	const older: Record<string, unknown> = { ...workflow };
+	delete older.NodeConnectionTypes;
 	let thrown: unknown;
 	try {
 		assertSupportedN8n(older);
@@ -37,7 +38,8 @@ test('an n8n-workflow without NodeConnectionTypes: a plain Error with the README
 test('loading the node in such an n8n stops with that message before anything else', () => {
 	jest.isolateModules(() => {
 		jest.doMock('n8n-workflow', () => {
-			const { NodeConnectionTypes: _absent, ...older } = jest.requireActual('n8n-workflow');
+			const older = { ...jest.requireActual('n8n-workflow') };
+			delete older.NodeConnectionTypes;
 			return older;
 		});
 		// eslint-disable-next-line @typescript-eslint/no-require-imports
