@@ -185,6 +185,8 @@ describe('Ignore SSL Issues', () => {
 	let imageHost: https.Server;
 	let api: http.Server;
 	let apiUrl: string;
+	let tlsApi: https.Server;
+	let tlsApiUrl: string;
 	const imageRequests: http.IncomingHttpHeaders[] = [];
 
 	beforeAll(async () => {
@@ -227,17 +229,28 @@ describe('Ignore SSL Issues', () => {
 		});
 		await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
 		apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+		// The same API stand-in behind TLS with the self-signed certificate.
+		tlsApi = https.createServer(
+			{
+				key: fs.readFileSync(path.join(folder, 'key.pem')),
+				cert: fs.readFileSync(path.join(folder, 'cert.pem')),
+			},
+			(req, res) => api.emit('request', req, res),
+		);
+		await new Promise<void>((resolve) => tlsApi.listen(0, '127.0.0.1', resolve));
+		tlsApiUrl = `https://127.0.0.1:${(tlsApi.address() as AddressInfo).port}`;
 	});
 	afterAll(async () => {
 		await new Promise((resolve) => imageHost.close(resolve));
 		await new Promise((resolve) => api.close(resolve));
+		await new Promise((resolve) => tlsApi.close(resolve));
 		fs.rmSync(folder, { recursive: true, force: true });
 	});
 	beforeEach(() => {
 		imageRequests.length = 0;
 	});
 
-	const getPrediction = (requestOptions: object) =>
+	const getPrediction = (requestOptions: object, baseUrl = apiUrl) =>
 		runNode({
 			parameters: {
 				operation: 'getPrediction',
@@ -245,7 +258,7 @@ describe('Ignore SSL Issues', () => {
 				options: { timeoutSeconds: 20 },
 				requestOptions,
 			} as INodeParameters,
-			credentials: { apiKey: 'test-key', baseUrl: apiUrl },
+			credentials: { apiKey: 'test-key', baseUrl },
 			nodeType,
 		});
 
@@ -262,5 +275,11 @@ describe('Ignore SSL Issues', () => {
 		expect((await binaryBuffer(items[0].binary!.data)).equals(png)).toBe(true);
 		expect(imageRequests).toHaveLength(1);
 		expect(imageRequests[0]['x-api-key']).toBeUndefined();
+	});
+
+	test('API calls: refused off, accepted on, as n8n applies it to the routing', async () => {
+		await expect(getPrediction({}, tlsApiUrl)).rejects.toThrow(/self[- ]signed/i);
+		const items = await getPrediction({ allowUnauthorizedCerts: true }, tlsApiUrl);
+		expect((await binaryBuffer(items[0].binary!.data)).equals(png)).toBe(true);
 	});
 });
