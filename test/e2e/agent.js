@@ -255,7 +255,7 @@ async function main() {
 	}
 }
 
-/** Counts for .ci/run's grand total, beside run.js's test-results/e2e.json. */
+/** Counts for .ci/run's grand total, beside run.js's test-results/e2e-n8n-<version>.json. */
 function writeCounts(counts) {
 	const folder = path.join(REPO, 'test-results');
 	fs.mkdirSync(folder, { recursive: true });
