@@ -310,6 +310,7 @@ export async function sendFile(
 > {
 	try {
 		const response = (await ctx.helpers.httpRequest({
+			...plainRequestOptions(ctx),
 			method: 'PUT',
 			url: request.url,
 			headers: request.headers,

@@ -14,7 +14,13 @@ import { Slots } from './limiter';
 import { CancelledError, RetriesExhausted, retryAfterMs, retryUntil } from './retry';
 import type { PresignAnswer } from './schemas';
 import { presignAnswerSchema } from './schemas';
-import { ConnectionFailure, requestTimeout, sendFile, sendToApi } from './transport';
+import {
+	ConnectionFailure,
+	perRequestTimeout,
+	requestTimeout,
+	sendFile,
+	sendToApi,
+} from './transport';
 
 /*
  * Binary input → Eachlabs' storage → public URL, as the API reference's addendum documents:
@@ -67,7 +73,7 @@ async function presign(
 					method: 'POST',
 					url: '/v1/upload/presign',
 					body: { content_type: image.mimeType, file_type: 'image' },
-					timeout: requestTimeout(30_000, limits.deadline),
+					timeout: requestTimeout(perRequestTimeout(ctx, 30_000), limits.deadline),
 				},
 				limits.signal,
 			);
@@ -127,7 +133,7 @@ async function put(
 		async () => {
 			// A fresh read for every attempt: a stream that went half-way cannot be sent again.
 			const body = await openImage(ctx, image);
-			const timeout = requestTimeout(300_000, limits.deadline, 5_000);
+			const timeout = requestTimeout(perRequestTimeout(ctx, 300_000), limits.deadline, 5_000);
 			const answer = await sendFile(
 				ctx,
 				{ url: ticket.presigned_url, headers, body },

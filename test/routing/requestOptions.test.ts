@@ -10,10 +10,10 @@ import { DirectoryLoader } from 'n8n-core';
 import type { INodeParameters, INodeType } from 'n8n-workflow';
 
 import type { FakeEachlabs } from '../fake-eachlabs';
-import { startFakeEachlabs } from '../fake-eachlabs';
+import { makeImage, startFakeEachlabs } from '../fake-eachlabs';
 import type { ForwardProxy } from '../forward-proxy';
 import { startForwardProxy } from '../forward-proxy';
-import { binaryBuffer, runNode } from '../helpers/n8n';
+import { binaryBuffer, runNode, storeBinary } from '../helpers/n8n';
 import { editImage } from '../helpers/params';
 
 /*
@@ -94,6 +94,38 @@ test('with a proxy, API calls and image downloads all go through it; the key onl
 		expect(request.headers['x-api-key']).toBe(toApi ? 'test-key' : undefined);
 		expect(request.headers.authorization).toBeUndefined();
 	}
+});
+
+test('with a proxy, binary input uploads (presign and PUT) go through it too, without the key', async () => {
+	const image = makeImage({ id: 'upload-1', index: 0, format: 'png', bytes: 2500 });
+	const item = {
+		json: {},
+		binary: { data: await storeBinary(image, { fileName: 'in.png', mimeType: 'image/png' }) },
+	};
+	const items = await runNode({
+		parameters: {
+			...editImage({
+				prompt: 'Put @Image1 on a table',
+				images: { image: [{ source: 'binary', binaryPropertyName: 'data' }] },
+				numImages: 1,
+			}),
+			requestOptions: { proxy: proxy.url },
+		} as INodeParameters,
+		items: [item],
+		credentials: credentials(),
+		nodeType,
+	});
+	expect(items).toHaveLength(1);
+	const puts = proxy.requests.filter((r) => r.method === 'PUT');
+	expect(puts).toHaveLength(1);
+	expect(puts[0].host).toBe(hostOf(fake.uploadsUrl));
+	expect(puts[0].headers['x-api-key']).toBeUndefined();
+	expect(proxy.requests.filter((r) => r.path.startsWith('/v1/upload/presign'))).toHaveLength(1);
+	// Every request the node made (the fake's own fetch of the input aside) came through the proxy.
+	const byNode = fake.requests.filter((r) => !(r.host === 'uploads' && r.method === 'GET'));
+	expect(proxy.requests.map((r) => `${r.method} ${r.path}`).sort()).toEqual(
+		byNode.map((r) => `${r.method} ${r.path}`).sort(),
+	);
 });
 
 test('without a proxy nothing goes through it', async () => {
@@ -264,7 +296,7 @@ describe('Ignore SSL Issues', () => {
 
 	test('off: a self-signed image host is refused at once, with the download error', async () => {
 		await expect(getPrediction({})).rejects.toThrow(
-			/^Image 0 of prediction tls-1 could not be downloaded: .*self[- ]signed/i,
+			/^Edited image 0 of prediction tls-1 could not be downloaded: .*self[- ]signed/i,
 		);
 		expect(imageRequests).toHaveLength(0);
 	});
