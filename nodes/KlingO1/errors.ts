@@ -186,7 +186,8 @@ export function predictionFailedError(
 	const details = asText(prediction.details);
 	const error = new NodeApiError(
 		node,
-		{ status: prediction.status, error_code: errorCode ?? '', message: reason },
+		// No `status` or `error_code` key: n8n would show either as the HTTP "Error code".
+		{ predictionStatus: prediction.status, eachlabsErrorCode: errorCode ?? '', message: reason },
 		{
 			message: cancelled
 				? `Kling O1 prediction ${context.predictionId} was cancelled`

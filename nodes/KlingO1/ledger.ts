@@ -117,8 +117,9 @@ export class CreateLedger {
 	/**
 	 * Sentences for the run's error: every prediction made, and every create with no clear answer.
 	 * A failed or cancelled prediction cannot be resumed, so it is named apart from those that can.
+	 * `alreadyNamed` leaves out failed predictions that the error's own text names.
 	 */
-	describe(): string[] {
+	describe(alreadyNamed: (predictionId: string) => boolean = () => false): string[] {
 		const tries = new Set(this.records.map((record) => record.attempt)).size > 1;
 		const label = (record: CreateRecord) =>
 			`${record.predictionId} (item ${record.itemIndex}${tries ? `, try ${record.attempt}` : ''})`;
@@ -126,7 +127,10 @@ export class CreateLedger {
 			record.phase === 'failed' || record.phase === 'cancelled';
 		const made = this.records.filter((record) => record.predictionId);
 		const resumable = made.filter((record) => !ended(record)).map(label);
-		const failed = made.filter(ended).map(label);
+		// A failed prediction the error already names (the failing item's own) is not named twice.
+		const failed = made
+			.filter((record) => ended(record) && !alreadyNamed(record.predictionId!))
+			.map(label);
 		const unclear = this.records
 			.filter((record) => record.outcome !== 'created')
 			.map(

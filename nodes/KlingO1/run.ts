@@ -192,7 +192,8 @@ export function failRun(run: RunState, error: NodeError): NodeError {
  */
 export function describeFailure(run: RunState) {
 	if (!run.failure) return;
-	const ledger = run.ledger.describe();
+	const own = `${run.failure.message} ${run.failureDescription ?? ''}`;
+	const ledger = run.ledger.describe((predictionId) => own.includes(predictionId));
 	if (!ledger.length) return;
 	run.failure.description = [run.failureDescription, ...ledger].filter(Boolean).join(' ');
 }

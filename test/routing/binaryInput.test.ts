@@ -485,9 +485,7 @@ describe('uploads in a batch', () => {
 		// Items 0 and 2 once (resumed on tries 2 and 3), item 1 once per try: uploads follow creates.
 		expect(created).toHaveLength(5);
 		expect(fake.stats()).toMatchObject({ presigns: 5, uploads: 5, creates: 5 });
-		const named = [...String(error.description).matchAll(/([0-9a-f-]{36}) \(item/g)].map(
-			(m) => m[1],
-		);
+		const named = String(error.description).match(/[0-9a-f]{8}-[0-9a-f-]{27}/g) ?? [];
 		expect(new Set(named)).toEqual(new Set(created));
 		expectKeyOnlyOnApi();
 	});

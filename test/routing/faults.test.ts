@@ -554,9 +554,13 @@ describe('stop on the first failure (no continue on fail)', () => {
 		expect(error.context.itemIndex).toBe(2);
 		const ids = fake.stats().predictions;
 		expect(ids).toHaveLength(3);
-		for (const [index, text] of ['table 0 [slow', 'table 1 [slow', 'table 2 [fail]'].entries()) {
+		for (const [index, text] of ['table 0 [slow', 'table 1 [slow'].entries()) {
 			expect(error.description).toContain(`${predictionOf(fake, text)} (item ${index})`);
 		}
+		// The failed one is named once, in the error's own sentence.
+		expect(error.description).toContain(
+			`No images were made for this item (prediction ${predictionOf(fake, 'table 2 [fail]')})`,
+		);
 		expect(error.description).toContain('resume with Get Prediction');
 	});
 
@@ -570,10 +574,12 @@ describe('stop on the first failure (no continue on fail)', () => {
 		);
 		const [id] = fake.stats().predictions;
 		expect(error.message).toBe('Kling O1 could not edit the image: Image generation failed');
-		expect(error.description).toContain(
-			`Predictions of this execution that failed, with nothing to fetch: ${id} (item 0).`,
-		);
+		// Named once, in its own sentence; no list of other predictions, as there are none.
+		expect(error.description).toContain(`No images were made for this item (prediction ${id}).`);
+		expect(error.description?.split(id)).toHaveLength(2);
 		expect(error.description).not.toContain('Get Prediction');
+		// n8n shows a NodeApiError's status-like fields as "Error code": a failed model is no HTTP error.
+		expect(error.httpCode).toBeNull();
 	});
 
 	// The failing item halts the run before it frees its slot, so no queued item takes the slot

@@ -67,3 +67,16 @@ test('switching the operation does not carry Edit Image’s "do not wait" over t
 		{ operation: ['getPrediction'], '@version': [1] },
 	]);
 });
+
+test('each image row says which @ImageN it is and that URLs must be public https', () => {
+	const images = property('images', 1.1)?.options as Array<{ values: INodeProperties[] }>;
+	const [url, binary] = ['url', 'binaryPropertyName'].map((name) =>
+		images[0].values.find((field) => field.name === name)!,
+	);
+	for (const field of [url, binary]) {
+		expect(field.hint).toContain(
+			'Rows count from the top: the first image is @Image1, the next @Image2',
+		);
+	}
+	expect(url.hint).toContain('public https://');
+});

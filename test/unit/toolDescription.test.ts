@@ -103,7 +103,9 @@ describe('the tool description', () => {
 
 describe('the fields a model fills through $fromAI()', () => {
 	test('Prompt: how to refer to the images', () => {
-		expect(field('prompt').description).toContain('@Image1, @Image2 … in the order of the Images list');
+		expect(field('prompt').description).toContain(
+			'@Image1, @Image2 … in the order of the Images list',
+		);
 	});
 
 	test('Image URL: public https, which one is @Image1, lists allowed', () => {

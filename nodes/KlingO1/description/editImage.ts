@@ -34,8 +34,6 @@ export const editImageProperties: INodeProperties[] = [
 		required: true,
 		default: { image: [{ url: '' }] },
 		description: `The input images (1 to ${MAX_IMAGES}): public https:// URLs of PNG, JPEG or WebP files, or such files the item holds`,
-		// n8n cannot number the rows of a list itself: say here which row is which @ImageN.
-		hint: 'From the top, the rows are @Image1, @Image2 … in the prompt (a row with several URLs or binary fields counts as several, in order). A URL must be public https:// that Eachlabs can download; for files the workflow holds, choose Source: Binary File.',
 		displayOptions: showForEditImage,
 		options: [
 			{
@@ -69,6 +67,8 @@ export const editImageProperties: INodeProperties[] = [
 						placeholder: 'https://example.com/product.png',
 						description:
 							'A public https:// URL of a PNG, JPEG or WebP image; the first image is @Image1 in the prompt. An expression that returns a list of URLs adds them all, in order.',
+						// n8n shows no hint on the list itself: each row says how rows map to @ImageN.
+						hint: 'Rows count from the top: the first image is @Image1, the next @Image2 … The URL must be public https:// (for a file the workflow holds, choose Source: Binary File).',
 						displayOptions: { show: { source: ['url'] } },
 					},
 					{
@@ -78,7 +78,7 @@ export const editImageProperties: INodeProperties[] = [
 						default: 'data',
 						typeOptions: { binaryDataProperty: true },
 						placeholder: 'e.g. data',
-						hint: 'The name of the input binary field holding the image (PNG, JPEG or WebP, up to 100 MB). Separate several fields with commas: each is one image.',
+						hint: 'The input binary field holding the image (PNG, JPEG or WebP, up to 100 MB); several, separated by commas, are one image each. Rows count from the top: the first image is @Image1, the next @Image2 …',
 						displayOptions: { show: { source: ['binary'] } },
 					},
 				],
