@@ -148,7 +148,7 @@ export async function checkBinaryImage(
 /** Read size of a stored file: big enough that a 7 MB upload is a few dozen writes, not a hundred. */
 const READ_CHUNK_BYTES = 1024 * 1024;
 
-export type ImageBody =
+type ImageBody =
 	Buffer | Awaited<ReturnType<IExecuteSingleFunctions['helpers']['getBinaryStream']>>;
 
 /**

@@ -6,7 +6,6 @@ export const CREDENTIAL_TYPE = 'eachlabsApi';
 export const PRICE_PER_IMAGE_USD = 0.028;
 
 export const MAX_PROMPT_CHARACTERS = 2500;
-export const MIN_IMAGES = 1;
 export const MAX_IMAGES = 10;
 
 /**
@@ -48,7 +47,3 @@ export const INPUT_IMAGE_TYPES: Readonly<Record<string, string>> = {
 
 /** Uploads running at once in this process: enough to hide them behind predictions. */
 export const MAX_CONCURRENT_UPLOADS = 4;
-
-export type Resolution = (typeof RESOLUTIONS)[number];
-export type AspectRatio = (typeof ASPECT_RATIOS)[number];
-export type OutputFormat = (typeof OUTPUT_FORMATS)[number];

@@ -26,7 +26,7 @@ export function asText(value: unknown): string | undefined {
 }
 
 /** The `message`/`details` of `{status, message, details}`, or the text of `{error}`. */
-export function apiErrorText(body: unknown): { message?: string; details?: string } {
+function apiErrorText(body: unknown): { message?: string; details?: string } {
 	const parsed = errorBodySchema.safeParse(body);
 	if (!parsed.success) return { message: asText(body) };
 	const { message, details, error } = parsed.data;

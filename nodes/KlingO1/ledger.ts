@@ -10,7 +10,7 @@ import type { PredictionPhase } from './schemas';
  *   unless that prediction failed (trying again is then what the user asked for).
  */
 
-export type CreateOutcome =
+type CreateOutcome =
 	/** Sent, no answer yet. */
 	| 'sending'
 	/** Eachlabs gave the ID. */
@@ -18,7 +18,7 @@ export type CreateOutcome =
 	/** The answer was lost or came from a gateway: a prediction may exist without a known ID. */
 	| 'unknown';
 
-export interface CreateRecord {
+interface CreateRecord {
 	itemIndex: number;
 	/** Which run of the node in this execution sent it: 1, or more with Retry On Fail. */
 	attempt: number;

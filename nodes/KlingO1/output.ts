@@ -41,7 +41,7 @@ export function imageFormat(contentType: unknown, url: string, requested?: strin
 
 export const costOf = (images: number) => Math.round(images * PRICE_PER_IMAGE_USD * 1e6) / 1e6;
 
-export interface OutputContext {
+interface OutputContext {
 	itemIndex: number;
 	predictionId: string;
 	options: NodeOptions;

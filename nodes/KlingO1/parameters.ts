@@ -14,8 +14,6 @@ import { editImageSchema, getPredictionSchema, problemsOf } from './schemas';
  * limit before any item uploads or creates anything.
  */
 
-export type Operation = 'editImage' | 'getPrediction';
-
 export type ItemCheck =
 	| {
 			ok: true;

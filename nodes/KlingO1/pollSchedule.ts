@@ -66,7 +66,7 @@ const median = (sorted: readonly number[]) => {
  * The smoothing width for `sorted` job times (Silverman's rule), never narrower than 3 % of the
  * median, and 10 % while fewer than three times are known.
  */
-export function bandwidthMs(sorted: readonly number[]): number {
+function bandwidthMs(sorted: readonly number[]): number {
 	const m = median(sorted);
 	if (sorted.length < 3) return Math.max(0.1 * m, 1);
 	const mean = sorted.reduce((sum, x) => sum + x, 0) / sorted.length;
@@ -78,7 +78,7 @@ export function bandwidthMs(sorted: readonly number[]): number {
  * The chance per millisecond that a job still running at `t` ends right then (the hazard), under
  * the model: recent times smoothed by `width`, mixed with an exponential of twice their median.
  */
-export function hazardAt(
+function hazardAt(
 	t: number,
 	sorted: readonly number[],
 	width: number,

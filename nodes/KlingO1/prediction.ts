@@ -35,7 +35,7 @@ import {
  * its answer tells the ID of what may have been charged.
  */
 
-export interface Limits {
+interface Limits {
 	itemIndex: number;
 	deadline: number;
 	signal: AbortSignal;
@@ -51,7 +51,7 @@ type RequestData = DeclarativeRestApiSettings.ResultOptions;
 const RATE_LIMITED = 'it kept answering that the rate limit was reached (HTTP 429)';
 
 /** Re-sends of a create whose answer was lost: each may have made (and charged) a prediction. */
-export const MAX_AMBIGUOUS_RESENDS = 2;
+const MAX_AMBIGUOUS_RESENDS = 2;
 
 function describeBody(body: unknown): string {
 	if (typeof body === 'string') {

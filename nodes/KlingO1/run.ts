@@ -114,7 +114,7 @@ export async function apiKeyOf(ctx: IExecuteSingleFunctions, run: RunState): Pro
 	return await run.apiKey;
 }
 
-export function invalidItemError(
+function invalidItemError(
 	ctx: IExecuteSingleFunctions,
 	itemIndex: number,
 	problems: string[],

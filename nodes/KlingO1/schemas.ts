@@ -147,7 +147,7 @@ const webhookUrlSchema = z.unknown().transform((value, ctx) => {
 });
 
 /** The Options collection, shared by both operations. */
-export const optionsSchema = z.object({
+const optionsSchema = z.object({
 	downloadImages: z.boolean().default(true),
 	binaryPropertyName: z
 		.unknown()
@@ -237,7 +237,6 @@ export const createBodySchema = z.object({
 		.optional()
 		.transform((url) => url?.trim() || undefined),
 });
-export type CreateBody = z.output<typeof createBodySchema>;
 
 // ---- API answers (every documented shape; see the addendum of the API reference) ----
 
@@ -245,10 +244,10 @@ export const createAnswerSchema = z
 	.object({ predictionID: z.string().min(1), status: z.string().optional() })
 	.passthrough();
 
-export const RUNNING_STATUSES = ['created', 'starting', 'processing', 'queued'] as const;
-export const SUCCESS_STATUSES = ['success', 'succeeded'] as const;
-export const FAILED_STATUSES = ['error', 'failed'] as const;
-export const CANCELLED_STATUSES = ['cancelled', 'canceled'] as const;
+const RUNNING_STATUSES = ['created', 'starting', 'processing', 'queued'] as const;
+const SUCCESS_STATUSES = ['success', 'succeeded'] as const;
+const FAILED_STATUSES = ['error', 'failed'] as const;
+const CANCELLED_STATUSES = ['cancelled', 'canceled'] as const;
 
 /**
  * Where a prediction is in its life. Eachlabs adds statuses over time (a fallback chain keeps a

@@ -78,7 +78,7 @@ export function perRequestTimeout(ctx: IExecuteSingleFunctions, fallbackMs: numb
  * n8n's routing gives it (n8n has already refused a proxy without host or port before the node
  * runs). It never carries the API key.
  */
-export function plainRequestOptions(
+function plainRequestOptions(
 	ctx: IExecuteSingleFunctions,
 ): Pick<IHttpRequestOptions, 'proxy' | 'skipSslCertificateValidation'> {
 	const { proxy, allowUnauthorizedCerts } = requestOptionsOf(ctx);
