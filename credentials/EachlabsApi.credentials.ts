@@ -6,12 +6,14 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
+import { BASE_URL_EXPRESSION, CREDENTIAL_TYPE, DEFAULT_BASE_URL } from '../nodes/KlingO1/constants';
+
 /**
  * The Eachlabs API key. It travels only in the `X-API-Key` header of requests to `baseUrl`:
  * the node downloads output images from their storage host with plain, unauthenticated requests.
  */
 export class EachlabsApi implements ICredentialType {
-	name = 'eachlabsApi';
+	name = CREDENTIAL_TYPE;
 
 	displayName = 'Eachlabs API';
 
@@ -36,7 +38,7 @@ export class EachlabsApi implements ICredentialType {
 			displayName: 'Base URL',
 			name: 'baseUrl',
 			type: 'string',
-			default: 'https://api.eachlabs.ai',
+			default: DEFAULT_BASE_URL,
 			description:
 				'Where the Eachlabs API lives. Change it only to go through a proxy or a local test server.',
 		},
@@ -58,8 +60,7 @@ export class EachlabsApi implements ICredentialType {
 	 */
 	test: ICredentialTestRequest = {
 		request: {
-			baseURL:
-				'={{ String($credentials.baseUrl || "https://api.eachlabs.ai").trim().replace(/\\/+$/, "").replace(/\\/v1$/, "") }}',
+			baseURL: BASE_URL_EXPRESSION,
 			url: '/v1/billing/balance',
 			method: 'GET',
 			// The key travels in X-API-Key: never follow a redirect to another host with it.

@@ -4,6 +4,7 @@ import './compat';
 import type { INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
+import { BASE_URL_EXPRESSION, CREDENTIAL_TYPE } from './constants';
 import { properties } from './description';
 
 /**
@@ -30,10 +31,9 @@ export class KlingO1 implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'eachlabsApi', required: true }],
+		credentials: [{ name: CREDENTIAL_TYPE, required: true }],
 		requestDefaults: {
-			baseURL:
-				'={{ String($credentials.baseUrl || "https://api.eachlabs.ai").trim().replace(/\\/+$/, "").replace(/\\/v1$/, "") }}',
+			baseURL: BASE_URL_EXPRESSION,
 			headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
 		},
 		properties,

@@ -3,6 +3,15 @@ export const MODEL = 'kling-o1';
 export const MODEL_VERSION = '0.0.1';
 export const CREDENTIAL_TYPE = 'eachlabsApi';
 
+export const DEFAULT_BASE_URL = 'https://api.eachlabs.ai';
+/**
+ * The credential's Base URL as n8n's requests need it (the node's requests and the credential
+ * test): empty means the default, and a trailing slash or `/v1` is dropped, as the paths carry it.
+ */
+export const BASE_URL_EXPRESSION = `={{ String($credentials.baseUrl || "${DEFAULT_BASE_URL}").trim().replace(/\\/+$/, "").replace(/\\/v1$/, "") }}`;
+/** Create is a POST here; a prediction is read at this path plus its id. */
+export const PREDICTION_PATH = '/v1/prediction/';
+
 export const PRICE_PER_IMAGE_USD = 0.028;
 
 export const MAX_PROMPT_CHARACTERS = 2500;

@@ -1,5 +1,6 @@
 import type { DeclarativeRestApiSettings, IExecutePaginationFunctions } from 'n8n-workflow';
 
+import { PREDICTION_PATH } from './constants';
 import type { ErrorContext } from './errors';
 import type { CreateFeedback } from './limiter';
 import {
@@ -209,7 +210,7 @@ export async function fetchPrediction(
 	const context = { itemIndex: limits.itemIndex, predictionId };
 	const options = {
 		method: 'GET' as const,
-		url: `/v1/prediction/${encodeURIComponent(predictionId)}`,
+		url: `${PREDICTION_PATH}${encodeURIComponent(predictionId)}`,
 		body: undefined,
 	};
 	const result = await retryUntil(async () => {

@@ -114,11 +114,7 @@ export async function apiKeyOf(ctx: IExecuteSingleFunctions, run: RunState): Pro
 	return await run.apiKey;
 }
 
-function invalidItemError(
-	ctx: IExecuteSingleFunctions,
-	itemIndex: number,
-	problems: string[],
-) {
+function invalidItemError(ctx: IExecuteSingleFunctions, itemIndex: number, problems: string[]) {
 	return fieldError(ctx.getNode(), itemIndex, problems);
 }
 

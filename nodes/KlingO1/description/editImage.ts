@@ -6,9 +6,22 @@ import {
 	MAX_NUM_IMAGES,
 	MAX_PROMPT_CHARACTERS,
 	MIN_NUM_IMAGES,
+	OUTPUT_FORMATS,
+	RESOLUTIONS,
 } from '../constants';
 
 const showForEditImage = { show: { operation: ['editImage'] } };
+
+// The values are the API's (constants.ts); a value added there without a name here fails to compile.
+const resolutionNames: Record<(typeof RESOLUTIONS)[number], string> = {
+	'1K': '1K (Standard)',
+	'2K': '2K (High Resolution)',
+};
+const outputFormatNames: Record<(typeof OUTPUT_FORMATS)[number], string> = {
+	png: 'PNG',
+	jpeg: 'JPEG',
+	webp: 'WebP',
+};
 
 /** Fields of Edit Image. Each `routing.send` names the key of the API's `input` it fills. */
 export const editImageProperties: INodeProperties[] = [
@@ -109,10 +122,7 @@ export const editImageProperties: INodeProperties[] = [
 		displayName: 'Resolution',
 		name: 'resolution',
 		type: 'options',
-		options: [
-			{ name: '1K (Standard)', value: '1K' },
-			{ name: '2K (High Resolution)', value: '2K' },
-		],
+		options: RESOLUTIONS.map((value) => ({ name: resolutionNames[value], value })),
 		default: '1K',
 		displayOptions: showForEditImage,
 		routing: { send: { type: 'body', property: 'input.resolution' } },
@@ -133,11 +143,7 @@ export const editImageProperties: INodeProperties[] = [
 		displayName: 'Output Format',
 		name: 'outputFormat',
 		type: 'options',
-		options: [
-			{ name: 'PNG', value: 'png' },
-			{ name: 'JPEG', value: 'jpeg' },
-			{ name: 'WebP', value: 'webp' },
-		],
+		options: OUTPUT_FORMATS.map((value) => ({ name: outputFormatNames[value], value })),
 		default: 'png',
 		displayOptions: showForEditImage,
 		routing: { send: { type: 'body', property: 'input.output_format' } },

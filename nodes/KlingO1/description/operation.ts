@@ -1,6 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import { MODEL, MODEL_VERSION } from '../constants';
+import { MODEL, MODEL_VERSION, PREDICTION_PATH } from '../constants';
 import { runEditImage, runGetPrediction } from '../router';
 import { keepFullResponse } from '../transport';
 
@@ -24,7 +24,7 @@ export const operationProperty: INodeProperties = {
 			routing: {
 				request: {
 					method: 'POST',
-					url: '/v1/prediction/',
+					url: PREDICTION_PATH,
 					body: { model: MODEL, version: MODEL_VERSION, input: {} },
 				},
 				send: { paginate: true },
@@ -41,7 +41,7 @@ export const operationProperty: INodeProperties = {
 			routing: {
 				request: {
 					method: 'GET',
-					url: '=/v1/prediction/{{ encodeURIComponent(String($parameter.predictionId || "").trim()) }}',
+					url: `=${PREDICTION_PATH}{{ encodeURIComponent(String($parameter.predictionId || "").trim()) }}`,
 				},
 				send: { paginate: true },
 				output: { postReceive: [keepFullResponse] },
