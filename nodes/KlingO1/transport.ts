@@ -265,21 +265,22 @@ export async function sendCreate(
 	}
 }
 
-/** A plain GET of a file on a storage host: no credential, the body as a stream. */
-export async function fetchFile(
+/**
+ * A request to a storage host with no credential, as n8n's Request Options configure it (proxy,
+ * Ignore SSL Issues): every status is returned to the caller, and every failure to get one.
+ */
+async function plainRequest<Body>(
 	ctx: IExecuteSingleFunctions,
-	url: string,
+	options: IHttpRequestOptions,
 	signal: AbortSignal,
 	timeout: number,
 ): Promise<
-	{ statusCode: number; headers: Record<string, unknown>; body: FileBody } | ConnectionFailure
+	{ statusCode: number; headers: Record<string, unknown>; body: Body } | ConnectionFailure
 > {
 	try {
 		const response = (await ctx.helpers.httpRequest({
 			...plainRequestOptions(ctx),
-			method: 'GET',
-			url,
-			encoding: 'stream',
+			...options,
 			returnFullResponse: true,
 			ignoreHttpStatusErrors: true,
 			timeout,
@@ -288,11 +289,26 @@ export async function fetchFile(
 		return {
 			statusCode: response.statusCode,
 			headers: response.headers as Record<string, unknown>,
-			body: response.body as FileBody,
+			body: response.body as Body,
 		};
 	} catch (error) {
 		return toConnectionFailure(ctx.getNode(), error, signal);
 	}
+}
+
+/** A plain GET of a file on a storage host: no credential, the body as a stream. */
+export async function fetchFile(
+	ctx: IExecuteSingleFunctions,
+	url: string,
+	signal: AbortSignal,
+	timeout: number,
+) {
+	return await plainRequest<FileBody>(
+		ctx,
+		{ method: 'GET', url, encoding: 'stream' },
+		signal,
+		timeout,
+	);
 }
 
 /**
@@ -305,29 +321,18 @@ export async function sendFile(
 	request: { url: string; headers: Record<string, string>; body: FileBody | Buffer },
 	signal: AbortSignal,
 	timeout: number,
-): Promise<
-	{ statusCode: number; headers: Record<string, unknown>; body: unknown } | ConnectionFailure
-> {
-	try {
-		const response = (await ctx.helpers.httpRequest({
-			...plainRequestOptions(ctx),
+) {
+	return await plainRequest<unknown>(
+		ctx,
+		{
 			method: 'PUT',
 			url: request.url,
 			headers: request.headers,
 			body: request.body,
 			encoding: 'text',
-			returnFullResponse: true,
-			ignoreHttpStatusErrors: true,
 			disableFollowRedirect: true,
-			timeout,
-			abortSignal: signal,
-		})) as IN8nHttpFullResponse;
-		return {
-			statusCode: response.statusCode,
-			headers: response.headers as Record<string, unknown>,
-			body: response.body,
-		};
-	} catch (error) {
-		return toConnectionFailure(ctx.getNode(), error, signal);
-	}
+		},
+		signal,
+		timeout,
+	);
 }
