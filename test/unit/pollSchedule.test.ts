@@ -11,17 +11,8 @@ import {
 	pollPolicy,
 	PollTimer,
 } from '../../nodes/KlingO1/pollSchedule';
-
-function seeded(seed: number) {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
+// Repeatable job times from the fake server's own seeded generator.
+import { mulberry32 } from '../fake-eachlabs/faults';
 
 const uniform = (random: () => number, low: number, high: number) => () =>
 	low + (high - low) * random();
@@ -67,7 +58,7 @@ test('an explicit Poll Interval is used as it is, whatever was learned', () => {
 });
 
 test('learned: sparse before the known job times, dense around them, sparser after', () => {
-	const random = uniform(seeded(1), 2850, 3150);
+	const random = uniform(mulberry32(1), 2850, 3150);
 	const samples = Array.from({ length: 20 }, random);
 	const times = pollTimes(samples, 8000);
 	// No poll in the first two seconds: no 3 s job has ended that early.
@@ -84,7 +75,7 @@ test('learned: sparse before the known job times, dense around them, sparser aft
 });
 
 test('never more often than the floor, never less often than the ceiling', () => {
-	const random = seeded(2);
+	const random = mulberry32(2);
 	for (let i = 0; i < 200; i++) {
 		const scale = 100 + random() * 100_000;
 		const samples = Array.from({ length: 1 + Math.floor(random() * 40) }, () => scale * random());
@@ -109,8 +100,8 @@ describe('targets of issue 12, with 40 learned times', () => {
 		['20–40 s', 20_000, 40_000, 0.3, 0.05],
 	] as const;
 	test.each(cases)('%s jobs', (_name, low, high, pollsPerJobSecond, lagShare) => {
-		const history = Array.from({ length: 40 }, uniform(seeded(3), low, high));
-		const jobs = Array.from({ length: 300 }, uniform(seeded(4), low, high));
+		const history = Array.from({ length: 40 }, uniform(mulberry32(3), low, high));
+		const jobs = Array.from({ length: 300 }, uniform(mulberry32(4), low, high));
 		const runs = jobs.map((jobMs) => replay(history, jobMs));
 		const polls = runs.reduce((sum, run) => sum + run.polls, 0);
 		const jobSeconds = jobs.reduce((sum, ms) => sum + ms, 0) / 1000;
