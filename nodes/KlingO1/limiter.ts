@@ -29,6 +29,18 @@ interface Lease {
 }
 
 /**
+ * After a 429 this process asks again no sooner than Retry-After times 1 to 1 + `spread`, at
+ * random. Workers that found the key full at the same moment would otherwise ask again in step,
+ * once per Retry-After, and keep missing the short moments when a holder's prediction has ended
+ * but its process has not yet seen it (the only time another worker can get in): at random
+ * moments they ask less often and land in those gaps sooner (README, "Queue mode", has the
+ * figures). A process alone never gets a 429, so this never slows it.
+ */
+export const quietPolicy = {
+	spread: 1,
+};
+
+/**
  * The slots of one API key in this process: at most `window.limit` holders, the rest wait in
  * order. The limit follows the API's answers (window.ts): 10 for a process alone, about its share
  * when several n8n workers use the key. A holder whose create got a 429 is "parked": after its
@@ -48,6 +60,7 @@ export class Slots {
 	/**
 	 * After a 429 and until then (or until an own prediction ends or is accepted), parked creates
 	 * stay parked: a 429 for one of them must not let the next one ask at once (a burst of 429s).
+	 * It lasts Retry-After plus a random share of it (quietPolicy).
 	 */
 	private quietUntil = 0;
 
@@ -58,6 +71,7 @@ export class Slots {
 	constructor(
 		readonly capacity: number,
 		private readonly clock: () => number = Date.now,
+		private readonly random: () => number = Math.random,
 	) {
 		this.window = new KeyWindow(capacity);
 	}
@@ -140,7 +154,8 @@ export class Slots {
 
 	private rateLimited(lease: Lease, retryAfterMs = 0) {
 		if (lease.released || lease.parked) return;
-		this.quietUntil = this.clock() + Math.max(retryAfterMs, retryPolicy.minServerWaitMs);
+		const wait = Math.max(retryAfterMs, retryPolicy.minServerWaitMs);
+		this.quietUntil = this.clock() + wait * (1 + quietPolicy.spread * this.random());
 		lease.parked = true;
 		this.parked++;
 		this.window.rateLimited(this.active, lease.sentEpoch);

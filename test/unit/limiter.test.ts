@@ -1,4 +1,4 @@
-import { Slots, slotsFor, type Release } from '../../nodes/KlingO1/limiter';
+import { quietPolicy, Slots, slotsFor, type Release } from '../../nodes/KlingO1/limiter';
 import { CancelledError } from '../../nodes/KlingO1/retry';
 
 const tick = async () => await new Promise((resolve) => setImmediate(resolve));
@@ -113,7 +113,8 @@ describe('a create answered 429', () => {
 	test('with nothing else running, it goes again once Retry-After has passed (no deadlock)', async () => {
 		jest.useFakeTimers();
 		try {
-			const slots = new Slots(10);
+			// The random share added to Retry-After is 0 here; the next test covers it.
+			const slots = new Slots(10, Date.now, () => 0);
 			const release = await slots.acquire();
 			release.rateLimited(2000);
 			expect(slots.limit).toBe(1);
@@ -130,10 +131,33 @@ describe('a create answered 429', () => {
 		}
 	});
 
+	test('after a 429 it asks again at a random moment between 1 and 2 × Retry-After', async () => {
+		jest.useFakeTimers();
+		try {
+			expect(quietPolicy.spread).toBe(1);
+			for (const [draw, waitMs] of [
+				[0.5, 1500],
+				[0.999, 1998],
+			]) {
+				const slots = new Slots(10, Date.now, () => draw);
+				const release = await slots.acquire();
+				release.rateLimited(1000);
+				let resent = false;
+				void release.ready().then(() => (resent = true));
+				await jest.advanceTimersByTimeAsync(waitMs - 10);
+				expect(resent).toBe(false);
+				await jest.advanceTimersByTimeAsync(20);
+				expect(resent).toBe(true);
+			}
+		} finally {
+			jest.useRealTimers();
+		}
+	});
+
 	test('a 429 for a parked create does not let the next parked one ask at once', async () => {
 		jest.useFakeTimers();
 		try {
-			const slots = new Slots(10);
+			const slots = new Slots(10, Date.now, () => 0);
 			const running = await fullWindowOf(slots, 3);
 			const first = await slots.acquire();
 			running.shift()?.();
