@@ -14,7 +14,7 @@ const EXECUTION_TAIL_MS = 150;
 const sleep = async (ms: number) => await new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A small seeded generator (mulberry32): the same seed gives the same run. */
-export function seeded(seed: number) {
+function seeded(seed: number) {
 	let a = seed >>> 0;
 	return () => {
 		a = (a + 0x6d2b79f5) >>> 0;
@@ -113,7 +113,9 @@ export async function simulate(
 	await all;
 	const times = ends.map((end) => end - t0);
 	if (process.env.SHARING_TRACE) {
-		console.log(trace.map((x) => `${(Number(x.split(':')[0]) - t0) / 1000}:${x.split(':')[1]}`).join(' '));
+		console.log(
+			trace.map((x) => `${(Number(x.split(':')[0]) - t0) / 1000}:${x.split(':')[1]}`).join(' '),
+		);
 		trace.length = 0;
 	}
 	const floor = Math.ceil((count * itemsEach) / LIMIT) * jobMs;
