@@ -14,7 +14,9 @@ import {
 import type { JobTimes } from './pollSchedule';
 import { PollTimer, REPLAN_MS } from './pollSchedule';
 import type { Attempt } from './retry';
-import { CancelledError, pause, RetriesExhausted, retryAfterMs, retryUntil } from './retry';
+import type { ItemDeadline } from './cancellation';
+import { CancelledError } from './cancellation';
+import { pause, RetriesExhausted, retryAfterMs, retryUntil } from './retry';
 import type { CreateLedger } from './ledger';
 import type { PredictionAnswer } from './schemas';
 import { createAnswerSchema, eachlabsErrorSchema, predictionAnswerSchema } from './schemas';
@@ -36,10 +38,7 @@ import {
  * its answer tells the ID of what may have been charged.
  */
 
-interface Limits {
-	itemIndex: number;
-	deadline: number;
-	signal: AbortSignal;
+interface Limits extends ItemDeadline {
 	/** Things worth knowing that did not stop the item (e.g. an unknown status): on the output. */
 	warnings?: string[];
 }

@@ -1,5 +1,10 @@
 import { sleep } from 'n8n-workflow';
 
+import { CancelledError } from './cancellation';
+
+// limiter.ts and slotWait.ts import it from here until their own imports are updated.
+export { CancelledError };
+
 /**
  * How long to wait between attempts. A module object (not constants) so the tests can shrink the
  * delays without a second code path; n8n itself always runs with these values.
@@ -29,13 +34,6 @@ export function retryAfterMs(headers: Record<string, unknown> | undefined): numb
 	return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-export class CancelledError extends Error {
-	constructor() {
-		super('The execution was stopped');
-		this.name = 'CancelledError';
-	}
-}
-
 /** Waits `ms`, but gives up at once when the signal fires (the user stopped the execution). */
 export async function pause(ms: number, signal?: AbortSignal): Promise<void> {
 	const end = Date.now() + ms;
@@ -44,26 +42,6 @@ export async function pause(ms: number, signal?: AbortSignal): Promise<void> {
 		const left = end - Date.now();
 		if (left <= 0) return;
 		await sleep(Math.min(left, retryPolicy.sleepSliceMs));
-	}
-}
-
-/**
- * Settles with `work`, or rejects with CancelledError as soon as the signal fires; the work itself
- * is left to finish on its own (its outcome is ignored).
- */
-export async function abortable<T>(work: Promise<T>, signal?: AbortSignal): Promise<T> {
-	if (!signal) return await work;
-	let onAbort = () => {};
-	const aborted = new Promise<never>((_, reject) => {
-		onAbort = () => reject(new CancelledError());
-		if (signal.aborted) onAbort();
-		else signal.addEventListener('abort', onAbort, { once: true });
-	});
-	work.catch(() => {});
-	try {
-		return await Promise.race([work, aborted]);
-	} finally {
-		signal.removeEventListener('abort', onAbort);
 	}
 }
 

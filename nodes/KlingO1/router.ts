@@ -13,7 +13,7 @@ import { slotsFor } from './limiter';
 import { costOf, successItems } from './output';
 import { jobTimesFor } from './pollSchedule';
 import { createPrediction, fetchPrediction, isRunning, waitForPrediction } from './prediction';
-import { CancelledError } from './retry';
+import { CancelledError, deadlineOf } from './cancellation';
 import { checkMappedEditItem } from './ownCheck';
 import { queueDeadline, waitForSlot } from './slotWait';
 import { asToolCall, toolFailureAnswer } from './toolAnswer';
@@ -170,10 +170,9 @@ function createBody(job: Job, images: BinaryImage[] = [], uploaded: UploadedImag
 	return body.data;
 }
 
-/** The item's time budget: `timeoutSeconds` counted from `since`. */
-function limitsOf(job: Job, timeoutSeconds: number, since = Date.now()) {
-	return { itemIndex: job.itemIndex, deadline: since + timeoutSeconds * 1000, signal: job.signal };
-}
+/** The item's deadline: `timeoutSeconds` counted from `since`. */
+const limitsOf = (job: Job, timeoutSeconds: number, since = Date.now()) =>
+	deadlineOf(job.itemIndex, job.signal, timeoutSeconds, since);
 
 /** The job times learned for this key and the settings that change how long a job runs. */
 function jobTimesOf(job: Job, parameters: EditImageParameters) {

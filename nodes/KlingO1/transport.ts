@@ -10,7 +10,7 @@ import type {
 import { NodeOperationError, UserError } from 'n8n-workflow';
 
 import { CREDENTIAL_TYPE } from './constants';
-import { abortable, CancelledError } from './retry';
+import { abortable, CancelledError } from './cancellation';
 
 /*
  * The two ways this node talks HTTP:

@@ -11,7 +11,9 @@ import {
 	uploadFailedError,
 } from './errors';
 import { Slots } from './limiter';
-import { CancelledError, RetriesExhausted, retryAfterMs, retryUntil } from './retry';
+import type { ItemDeadline } from './cancellation';
+import { CancelledError } from './cancellation';
+import { RetriesExhausted, retryAfterMs, retryUntil } from './retry';
 import type { PresignAnswer } from './schemas';
 import { presignAnswerSchema } from './schemas';
 import {
@@ -31,12 +33,6 @@ import {
  */
 
 type RequestData = DeclarativeRestApiSettings.ResultOptions;
-
-interface Limits {
-	itemIndex: number;
-	deadline: number;
-	signal: AbortSignal;
-}
 
 /** What the output records, so a user can run again with these URLs and skip the upload. */
 export interface UploadedImage {
@@ -61,7 +57,7 @@ async function presign(
 	ctx: IExecutePaginationFunctions,
 	requestData: RequestData,
 	image: BinaryImage,
-	limits: Limits,
+	limits: ItemDeadline,
 	context: Context,
 ): Promise<PresignAnswer> {
 	const result = await retryUntil<PresignAnswer>(
@@ -117,7 +113,7 @@ async function put(
 	ctx: IExecutePaginationFunctions,
 	ticket: PresignAnswer,
 	image: BinaryImage,
-	limits: Limits,
+	limits: ItemDeadline,
 	context: Context,
 ): Promise<true | typeof EXPIRED> {
 	const expiresAt = ticket.expires_at ? Date.parse(ticket.expires_at) : Number.NaN;
@@ -175,7 +171,7 @@ async function uploadOne(
 	ctx: IExecutePaginationFunctions,
 	requestData: RequestData,
 	image: BinaryImage,
-	limits: Limits,
+	limits: ItemDeadline,
 ): Promise<string> {
 	const context = { itemIndex: limits.itemIndex, index: image.index, field: image.field };
 	const release = await uploadSlots.acquire(limits.signal);
@@ -204,7 +200,7 @@ export async function uploadBinaryImages(
 	ctx: IExecutePaginationFunctions,
 	requestData: RequestData,
 	images: BinaryImage[],
-	limits: Limits,
+	limits: ItemDeadline,
 ): Promise<UploadedImage[]> {
 	if (images.length === 0) return [];
 	const groups = await groupBySameBytes(ctx, images);

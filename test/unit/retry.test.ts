@@ -1,5 +1,5 @@
+import { abortable } from '../../nodes/KlingO1/cancellation';
 import {
-	abortable,
 	backoffDelay,
 	CancelledError,
 	pause,
