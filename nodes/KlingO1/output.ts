@@ -7,7 +7,8 @@ import type {
 
 import { PRICE_PER_IMAGE_USD } from './constants';
 import { downloadFailedError, expiredImageError, unexpectedAnswerError } from './errors';
-import { RetriesExhausted, retryAfterMs, retryUntil } from './retry';
+import { classify, hosts, retryOf } from './failure';
+import { RetriesExhausted, retryUntil } from './retry';
 import type { NodeOptions, PredictionAnswer } from './schemas';
 import { ConnectionFailure, fetchFile, perRequestTimeout, requestTimeout } from './transport';
 
@@ -68,24 +69,23 @@ async function downloadImage(
 				out.signal,
 				requestTimeout(perRequestTimeout(ctx, 120_000), out.deadline + 60_000),
 			);
-			if (file instanceof ConnectionFailure) {
-				if (!file.retryable) throw downloadFailedError(ctx.getNode(), file.problem, context);
-				return { retry: file.problem };
+			const verdict = classify(file, hosts.images);
+			if (verdict.kind === 'unsendable') {
+				throw downloadFailedError(ctx.getNode(), verdict.message, context);
 			}
-			if (file.statusCode < 200 || file.statusCode >= 300) {
+			// An error page is not read: its stream is closed so the connection is freed.
+			if (verdict.kind !== 'success' && !(file instanceof ConnectionFailure)) {
 				(file.body as { destroy?: () => void } | undefined)?.destroy?.();
-				if (file.statusCode === 429 || file.statusCode >= 500) {
-					return {
-						retry: `the image host answered HTTP ${file.statusCode}`,
-						waitMs: retryAfterMs(file.headers),
-					};
-				}
-				throw expiredImageError(ctx.getNode(), file.statusCode, context);
 			}
-			const format = imageFormat(file.headers['content-type'], url, out.requestedFormat);
+			if (verdict.kind === 'retry') return retryOf(verdict);
+			if (verdict.kind !== 'success') {
+				throw expiredImageError(ctx.getNode(), verdict.response.statusCode, context);
+			}
+			const { headers, body } = verdict.response;
+			const format = imageFormat(headers['content-type'], url, out.requestedFormat);
 			const fileName = `kling-o1-${out.predictionId}-${imageIndex}.${format.ext}`;
 			try {
-				const binary = await ctx.helpers.prepareBinaryData(file.body, fileName, format.mimeType);
+				const binary = await ctx.helpers.prepareBinaryData(body, fileName, format.mimeType);
 				return {
 					done: { ...binary, fileName, fileExtension: format.ext, mimeType: format.mimeType },
 				};

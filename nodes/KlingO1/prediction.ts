@@ -11,6 +11,8 @@ import {
 	unreachableError,
 	unsendableError,
 } from './errors';
+import type { Failure } from './failure';
+import { classify, hosts, retryOf } from './failure';
 import type { JobTimes } from './pollSchedule';
 import { PollTimer, REPLAN_MS } from './pollSchedule';
 import type { Attempt } from './retry';
@@ -19,8 +21,7 @@ import { CancelledError } from './cancellation';
 import { pause, RetriesExhausted, retryAfterMs, retryUntil } from './retry';
 import type { CreateLedger } from './ledger';
 import type { PredictionAnswer } from './schemas';
-import { createAnswerSchema, eachlabsErrorSchema, predictionAnswerSchema } from './schemas';
-import type { ApiAnswer } from './transport';
+import { createAnswerSchema, predictionAnswerSchema } from './schemas';
 import {
 	ConnectionFailure,
 	perRequestTimeout,
@@ -30,12 +31,10 @@ import {
 } from './transport';
 
 /*
- * Create and poll. The create rule (README, "Retries"): a 429, Eachlabs' own 5xx error or a
- * refused connection prove nothing was created, so they are retried; a reset, a timeout or a
- * gateway's 5xx (an HTML page, an empty body) after sending prove nothing either way, so the
- * create is sent again (a lost item is worse), at most twice, and the item carries a warning; an
- * answer that says "created" is never retried. A create that was sent is always waited for: only
- * its answer tells the ID of what may have been charged.
+ * Create and poll. Which answers are retried, re-sent with a warning or fail is decided in
+ * failure.ts; here a create that may have been made is re-sent at most twice, each time with a
+ * warning (a lost item is worse than a possible duplicate). A create that was sent is always
+ * waited for: only its answer tells the ID of what may have been charged.
  */
 
 interface Limits extends ItemDeadline {
@@ -48,8 +47,6 @@ type CreateLimits = Limits & { slot?: CreateFeedback };
 
 type RequestData = DeclarativeRestApiSettings.ResultOptions;
 
-const RATE_LIMITED = 'it kept answering that the rate limit was reached (HTTP 429)';
-
 /** Re-sends of a create whose answer was lost: each may have made (and charged) a prediction. */
 const MAX_AMBIGUOUS_RESENDS = 2;
 
@@ -60,39 +57,19 @@ function describeBody(body: unknown): string {
 	return asText(body) ?? 'an empty answer';
 }
 
-/** What to do with an answer that is not a 2xx: retry it, or throw the error the user sees. */
-function retryOrThrow(
+/** The error an API request ends with when its verdict is to fail. */
+function apiFailure(
 	ctx: IExecutePaginationFunctions,
-	answer: ApiAnswer,
+	verdict: Failure<unknown>,
 	context: ErrorContext,
-): Attempt<never> {
-	const { statusCode, headers } = answer;
-	if (statusCode === 429) {
-		return {
-			retry: RATE_LIMITED,
-			waitMs: retryAfterMs(headers) ?? undefined,
-		};
+) {
+	if (verdict.kind === 'unsendable')
+		return unsendableError(ctx.getNode(), verdict.message, context);
+	if (verdict.kind === 'redirect') {
+		return unexpectedAnswerError(ctx.getNode(), verdict.message, context);
 	}
-	if (statusCode >= 500) return { retry: `it kept answering HTTP ${statusCode}` };
-	if (statusCode >= 300 && statusCode < 400) {
-		const target = asText(headers.location) ?? 'another address';
-		throw unexpectedAnswerError(
-			ctx.getNode(),
-			`a redirect (HTTP ${statusCode}) to ${target}, which the node does not follow so that the API key is sent to Eachlabs only`,
-			context,
-		);
-	}
-	throw apiAnswerError(ctx.getNode(), statusCode, answer.body, context);
-}
-
-/** A failure to get any answer: retry it, or (when trying again cannot help) fail now. */
-function retryConnection(
-	ctx: IExecutePaginationFunctions,
-	failure: ConnectionFailure,
-	context: ErrorContext,
-): Attempt<never> {
-	if (!failure.retryable) throw unsendableError(ctx.getNode(), failure.problem, context);
-	return { retry: failure.problem };
+	const { statusCode, body } = verdict.response;
+	return apiAnswerError(ctx.getNode(), statusCode, body, context);
 }
 
 function finalOf<T>(
@@ -104,22 +81,6 @@ function finalOf<T>(
 		throw unreachableError(ctx.getNode(), result.problem, context);
 	}
 	return result;
-}
-
-/** A 5xx that did not come from Eachlabs' application: the create may have been made. */
-function isGatewayAnswer(answer: ApiAnswer): boolean {
-	return answer.statusCode >= 500 && !eachlabsErrorSchema.safeParse(answer.body).success;
-}
-
-function gatewayProblem(answer: ApiAnswer): string {
-	const body = typeof answer.body === 'string' ? answer.body.trim() : answer.body;
-	const what =
-		body === '' || body === undefined || body === null
-			? 'an empty answer'
-			: typeof body === 'string'
-				? 'an HTML page'
-				: 'an answer that is not Eachlabs’ own error';
-	return `a gateway answered HTTP ${answer.statusCode} (${what}, not Eachlabs' own error)`;
 }
 
 export async function createPrediction(
@@ -157,38 +118,29 @@ export async function createPrediction(
 		if (limits.signal.aborted) throw new CancelledError();
 		// After a 429 the slot waits for room; a create let go after the item's time is not sent.
 		await limits.slot?.ready(limits.signal);
-		if (Date.now() >= limits.deadline) return { retry: RATE_LIMITED };
+		if (Date.now() >= limits.deadline) return { retry: hosts.create.busy(429) };
 		// A create that times out may still have been made: give it time to answer.
 		const timeout = requestTimeout(perRequestTimeout(ctx, 60_000), limits.deadline, 15_000);
 		const record = limits.ledger.sending(limits.itemIndex, limits.requestKey);
 		const answer = await sendCreate(ctx, requestData, { body, timeout });
-		if (answer instanceof ConnectionFailure) {
-			if (answer.sent && answer.retryable) {
-				limits.ledger.unknown(record, answer.problem);
-				return unclear(
-					`the connection to Eachlabs failed after the create request was sent (${answer.problem})`,
-					answer.problem,
-				);
-			}
-			limits.ledger.nothing(record);
-			return retryConnection(ctx, answer, context);
+		if (!(answer instanceof ConnectionFailure) && answer.statusCode === 429) {
+			limits.slot?.rateLimited(retryAfterMs(answer.headers));
 		}
-		if (answer.statusCode === 429) limits.slot?.rateLimited(retryAfterMs(answer.headers));
-		if (isGatewayAnswer(answer)) {
-			const problem = gatewayProblem(answer);
-			limits.ledger.unknown(record, problem);
-			return unclear(`${problem} after the create request was sent`, problem);
+		const verdict = classify(answer, hosts.create);
+		if (verdict.kind === 'retry' && verdict.mayHaveCreated) {
+			limits.ledger.unknown(record, verdict.message);
+			return unclear(verdict.mayHaveCreated, verdict.message);
 		}
-		if (answer.statusCode < 200 || answer.statusCode >= 300) {
-			limits.ledger.nothing(record);
-			return retryOrThrow(ctx, answer, context);
-		}
-		const created = createAnswerSchema.safeParse(answer.body);
+		if (verdict.kind !== 'success') limits.ledger.nothing(record);
+		if (verdict.kind === 'retry') return retryOf(verdict);
+		if (verdict.kind !== 'success') throw apiFailure(ctx, verdict, context);
+		const { statusCode } = verdict.response;
+		const created = createAnswerSchema.safeParse(verdict.response.body);
 		if (!created.success) {
 			limits.ledger.unknown(record, 'the answer gave no prediction ID');
 			throw unexpectedAnswerError(
 				ctx.getNode(),
-				`the create request succeeded (HTTP ${answer.statusCode}) but gave no prediction ID: ${describeBody(answer.body)}`,
+				`the create request succeeded (HTTP ${statusCode}) but gave no prediction ID: ${describeBody(verdict.response.body)}`,
 				context,
 			);
 		}
@@ -215,15 +167,15 @@ export async function fetchPrediction(
 	const result = await retryUntil(async () => {
 		const timeout = requestTimeout(perRequestTimeout(ctx, 30_000), limits.deadline);
 		const answer = await sendToApi(ctx, requestData, { ...options, timeout }, limits.signal);
-		if (answer instanceof ConnectionFailure) return retryConnection(ctx, answer, context);
-		if (answer.statusCode < 200 || answer.statusCode >= 300) {
-			return retryOrThrow(ctx, answer, context);
-		}
-		const parsed = predictionAnswerSchema.safeParse(answer.body);
+		const verdict = classify(answer, hosts.api);
+		if (verdict.kind === 'retry') return retryOf(verdict);
+		if (verdict.kind !== 'success') throw apiFailure(ctx, verdict, context);
+		const { body } = verdict.response;
+		const parsed = predictionAnswerSchema.safeParse(body);
 		if (!parsed.success) {
 			throw unexpectedAnswerError(
 				ctx.getNode(),
-				`the prediction's state could not be read: ${describeBody(answer.body)}`,
+				`the prediction's state could not be read: ${describeBody(body)}`,
 				context,
 			);
 		}

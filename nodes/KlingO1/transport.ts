@@ -21,10 +21,11 @@ import { abortable, CancelledError } from './cancellation';
  * is worth a retry.
  */
 
-export interface ApiAnswer {
+/** An HTTP response of any status: the node's requests return every status, never throw it. */
+export interface HttpResponse<Body = unknown> {
 	statusCode: number;
 	headers: Record<string, unknown>;
-	body: unknown;
+	body: Body;
 }
 
 /**
@@ -219,7 +220,7 @@ export async function sendToApi(
 	requestData: DeclarativeRestApiSettings.ResultOptions,
 	options: Partial<IHttpRequestOptions>,
 	signal?: AbortSignal,
-): Promise<ApiAnswer | ConnectionFailure> {
+): Promise<HttpResponse | ConnectionFailure> {
 	if (signal?.aborted) throw new CancelledError();
 	let items: INodeExecutionData[];
 	try {
@@ -229,7 +230,7 @@ export async function sendToApi(
 	} catch (error) {
 		return toConnectionFailure(ctx.getNode(), error, signal);
 	}
-	const answer = items[0]?.json as unknown as ApiAnswer;
+	const answer = items[0]?.json as unknown as HttpResponse;
 	return { statusCode: answer.statusCode, headers: answer.headers ?? {}, body: answer.body };
 }
 
@@ -245,7 +246,7 @@ export async function sendCreate(
 	ctx: IExecutePaginationFunctions,
 	requestData: DeclarativeRestApiSettings.ResultOptions,
 	options: Partial<IHttpRequestOptions>,
-): Promise<ApiAnswer | ConnectionFailure> {
+): Promise<HttpResponse | ConnectionFailure> {
 	const unstoppable = Object.create(ctx, {
 		getExecutionCancelSignal: { value: () => undefined },
 	}) as IExecutePaginationFunctions;
@@ -274,9 +275,7 @@ async function plainRequest<Body>(
 	options: IHttpRequestOptions,
 	signal: AbortSignal,
 	timeout: number,
-): Promise<
-	{ statusCode: number; headers: Record<string, unknown>; body: Body } | ConnectionFailure
-> {
+): Promise<HttpResponse<Body> | ConnectionFailure> {
 	try {
 		const response = (await ctx.helpers.httpRequest({
 			...plainRequestOptions(ctx),

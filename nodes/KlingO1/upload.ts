@@ -13,16 +13,11 @@ import {
 import { Slots } from './limiter';
 import type { ItemDeadline } from './cancellation';
 import { CancelledError } from './cancellation';
-import { RetriesExhausted, retryAfterMs, retryUntil } from './retry';
+import { classify, hosts, retryOf } from './failure';
+import { RetriesExhausted, retryUntil } from './retry';
 import type { PresignAnswer } from './schemas';
 import { presignAnswerSchema } from './schemas';
-import {
-	ConnectionFailure,
-	perRequestTimeout,
-	requestTimeout,
-	sendFile,
-	sendToApi,
-} from './transport';
+import { perRequestTimeout, requestTimeout, sendFile, sendToApi } from './transport';
 
 /*
  * Binary input → Eachlabs' storage → public URL, as the API reference's addendum documents:
@@ -73,25 +68,20 @@ async function presign(
 				},
 				limits.signal,
 			);
-			if (answer instanceof ConnectionFailure) {
-				if (!answer.retryable) throw unsendableError(ctx.getNode(), answer.problem, context);
-				return { retry: answer.problem };
+			const verdict = classify(answer, hosts.presign);
+			if (verdict.kind === 'retry') return retryOf(verdict);
+			if (verdict.kind === 'unsendable') {
+				throw unsendableError(ctx.getNode(), verdict.message, context);
 			}
-			const { statusCode } = answer;
-			if (statusCode === 429 || statusCode >= 500) {
-				return {
-					retry: `Eachlabs kept answering HTTP ${statusCode} to the upload request`,
-					waitMs: retryAfterMs(answer.headers),
-				};
+			const { statusCode, body } = verdict.response;
+			if (verdict.kind !== 'success') {
+				throw apiAnswerError(ctx.getNode(), statusCode, body, context);
 			}
-			if (statusCode < 200 || statusCode >= 300) {
-				throw apiAnswerError(ctx.getNode(), statusCode, answer.body, context);
-			}
-			const parsed = presignAnswerSchema.safeParse(answer.body);
+			const parsed = presignAnswerSchema.safeParse(body);
 			if (!parsed.success) {
 				throw unexpectedAnswerError(
 					ctx.getNode(),
-					`the upload request succeeded (HTTP ${statusCode}) but gave no usable upload URL: ${asText(answer.body) ?? 'an empty answer'}`,
+					`the upload request succeeded (HTTP ${statusCode}) but gave no usable upload URL: ${asText(body) ?? 'an empty answer'}`,
 					context,
 				);
 			}
@@ -138,19 +128,14 @@ async function put(
 			).finally(() => {
 				if (!Buffer.isBuffer(body)) body.destroy();
 			});
-			if (answer instanceof ConnectionFailure) {
-				if (!answer.retryable) throw uploadFailedError(ctx.getNode(), answer.problem, context);
-				return { retry: answer.problem };
+			const verdict = classify(answer, hosts.storage);
+			if (verdict.kind === 'retry') return retryOf(verdict);
+			if (verdict.kind === 'unsendable') {
+				throw uploadFailedError(ctx.getNode(), verdict.message, context);
 			}
-			const { statusCode } = answer;
-			if (statusCode >= 200 && statusCode < 300) return { done: true };
-			if (statusCode === 429 || statusCode >= 500) {
-				return {
-					retry: `the storage kept answering HTTP ${statusCode}`,
-					waitMs: retryAfterMs(answer.headers),
-				};
-			}
-			const code = storageCode(answer.body);
+			if (verdict.kind === 'success') return { done: true };
+			const { statusCode } = verdict.response;
+			const code = storageCode(verdict.response.body);
 			const expired = Date.now() >= expiresAt || /expired/i.test(code ?? '');
 			if ((statusCode === 403 || statusCode === 400) && expired) return { done: EXPIRED };
 			throw uploadFailedError(
