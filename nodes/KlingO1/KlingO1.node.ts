@@ -5,7 +5,7 @@ import type { INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { BASE_URL_EXPRESSION, CREDENTIAL_TYPE } from './constants';
-import { properties } from './description';
+import { properties } from './actions';
 
 /**
  * Kling O1 image editing on the Eachlabs prediction API. Declarative: the fields map to the

@@ -1,0 +1,357 @@
+import type {
+	IExecutePaginationFunctions,
+	INodeExecutionData,
+	INodeProperties,
+	INodePropertyOptions,
+} from 'n8n-workflow';
+
+import { NodeOperationError } from 'n8n-workflow';
+
+import type { BinaryImage } from '../binaryInput';
+import {
+	ASPECT_RATIOS,
+	MAX_IMAGES,
+	MAX_NUM_IMAGES,
+	MAX_PROMPT_CHARACTERS,
+	MIN_NUM_IMAGES,
+	MODEL,
+	MODEL_VERSION,
+	OUTPUT_FORMATS,
+	PREDICTION_PATH,
+	RESOLUTIONS,
+} from '../constants';
+import type { Release } from '../limiter';
+import { slotsFor } from '../limiter';
+import { costOf } from '../output';
+import { checkMappedEditItem } from '../ownCheck';
+import { jobTimesFor } from '../pollSchedule';
+import { createPrediction, waitForPrediction } from '../prediction';
+import { haltRun } from '../run';
+import type { EditImageParameters, PredictionAnswer } from '../schemas';
+import { createBodySchema, problemsOf } from '../schemas';
+import { queueDeadline, waitForSlot } from '../slotWait';
+import { isToolCall } from '../toolCall';
+import type { UploadedImage } from '../upload';
+import { keepFullResponse } from '../transport';
+import { uploadBinaryImages, withUploadedUrls } from '../upload';
+import type { Job, RequestData } from './itemCycle';
+import { ensureSucceeded, finish, limitsOf, previousPredictions, runItem } from './itemCycle';
+
+/*
+ * Edit Image: a prompt and 1 to 10 images in, edited images out. Its fields map the create
+ * request; `execute` uploads binary images, waits for a slot, creates, polls and downloads.
+ */
+
+const showForEditImage = { show: { operation: ['editImage'] } };
+
+// The values are the API's (constants.ts); a value added there without a name here fails to compile.
+const resolutionNames: Record<(typeof RESOLUTIONS)[number], string> = {
+	'1K': '1K (Standard)',
+	'2K': '2K (High Resolution)',
+};
+const outputFormatNames: Record<(typeof OUTPUT_FORMATS)[number], string> = {
+	png: 'PNG',
+	jpeg: 'JPEG',
+	webp: 'WebP',
+};
+
+/** Its fields. Each `routing.send` names the key of the API's `input` it fills. */
+export const properties: INodeProperties[] = [
+	{
+		displayName: 'Prompt',
+		name: 'prompt',
+		type: 'string',
+		typeOptions: { rows: 4 },
+		required: true,
+		default: '',
+		placeholder: 'e.g. Put @Image1 on a marble table, soft daylight',
+		description: `What to change, in plain words (up to ${MAX_PROMPT_CHARACTERS} characters). Refer to the input images as @Image1, @Image2 … in the order of the Images list.`,
+		hint: 'Refer to the images below as @Image1, @Image2 … in the order they are listed (or @Image when there is only one)',
+		displayOptions: showForEditImage,
+		routing: { send: { type: 'body', property: 'input.prompt' } },
+	},
+	{
+		displayName: 'Images',
+		name: 'images',
+		type: 'fixedCollection',
+		typeOptions: { multipleValues: true, maxAllowedFields: MAX_IMAGES },
+		placeholder: 'Add Image',
+		required: true,
+		default: { image: [{ url: '' }] },
+		description: `The input images (1 to ${MAX_IMAGES}): public https:// URLs of PNG, JPEG or WebP files, or such files the item holds`,
+		displayOptions: showForEditImage,
+		options: [
+			{
+				displayName: 'Image',
+				name: 'image',
+				values: [
+					{
+						displayName: 'Source',
+						name: 'source',
+						type: 'options',
+						options: [
+							{
+								name: 'URL',
+								value: 'url',
+								description: 'A public https:// URL of the image',
+							},
+							{
+								name: 'Binary File',
+								value: 'binary',
+								description:
+									'A file the input item holds (e.g. from Google Drive, an e-mail or Read Files from Disk); the node uploads it to Eachlabs for you',
+							},
+						],
+						default: 'url',
+					},
+					{
+						displayName: 'Image URL',
+						name: 'url',
+						type: 'string',
+						default: '',
+						placeholder: 'https://example.com/product.png',
+						description:
+							'A public https:// URL of a PNG, JPEG or WebP image; the first image is @Image1 in the prompt. An expression that returns a list of URLs adds them all, in order.',
+						// n8n shows no hint on the list itself: each row says how rows map to @ImageN.
+						hint: 'Rows count from the top: the first image is @Image1, the next @Image2 … The URL must be public https:// (for a file the workflow holds, choose Source: Binary File).',
+						displayOptions: { show: { source: ['url'] } },
+					},
+					{
+						displayName: 'Input Binary Field',
+						name: 'binaryPropertyName',
+						type: 'string',
+						default: 'data',
+						typeOptions: { binaryDataProperty: true },
+						placeholder: 'e.g. data',
+						hint: 'The input binary field holding the image (PNG, JPEG or WebP, up to 100 MB); several, separated by commas, are one image each. Rows count from the top: the first image is @Image1, the next @Image2 …',
+						displayOptions: { show: { source: ['binary'] } },
+					},
+				],
+			},
+		],
+		// One entry can hold a list of URLs (an expression returning an array): flatten to one list.
+		// A binary entry becomes a placeholder that the upload replaces with Eachlabs' public URLs.
+		routing: {
+			send: {
+				type: 'body',
+				property: 'input.image_urls',
+				value:
+					'={{ [].concat(...((($value || {}).image || []).map((entry) => entry.source === "binary" ? [{ binaryPropertyName: entry.binaryPropertyName }] : entry.url))) }}',
+			},
+		},
+	},
+	{
+		displayName: 'Number of Images',
+		name: 'numImages',
+		type: 'number',
+		typeOptions: { minValue: MIN_NUM_IMAGES, maxValue: MAX_NUM_IMAGES, numberPrecision: 0 },
+		default: 1,
+		description: `How many edited images to make, a whole number from ${MIN_NUM_IMAGES} to ${MAX_NUM_IMAGES}; each costs $0.028`,
+		displayOptions: showForEditImage,
+		routing: { send: { type: 'body', property: 'input.num_images' } },
+	},
+	{
+		displayName: 'Resolution',
+		name: 'resolution',
+		type: 'options',
+		options: RESOLUTIONS.map((value) => ({ name: resolutionNames[value], value })),
+		default: '1K',
+		displayOptions: showForEditImage,
+		routing: { send: { type: 'body', property: 'input.resolution' } },
+	},
+	{
+		displayName: 'Aspect Ratio',
+		name: 'aspectRatio',
+		type: 'options',
+		options: ASPECT_RATIOS.map((ratio) => ({
+			name: ratio === 'auto' ? 'Auto (From the Input Images)' : ratio,
+			value: ratio,
+		})),
+		default: 'auto',
+		displayOptions: showForEditImage,
+		routing: { send: { type: 'body', property: 'input.aspect_ratio' } },
+	},
+	{
+		displayName: 'Output Format',
+		name: 'outputFormat',
+		type: 'options',
+		options: OUTPUT_FORMATS.map((value) => ({ name: outputFormatNames[value], value })),
+		default: 'png',
+		displayOptions: showForEditImage,
+		routing: { send: { type: 'body', property: 'input.output_format' } },
+	},
+	{
+		displayName: 'Wait for Completion',
+		name: 'waitForCompletion',
+		type: 'boolean',
+		default: true,
+		description:
+			'Whether to wait until the images are ready. Turn off to get the prediction ID at once and fetch the result later with Get Prediction.',
+		displayOptions: showForEditImage,
+	},
+];
+
+/**
+ * The operation: the request its fields map (sent by `execute`, which n8n's routing calls for each
+ * item, see itemCycle.ts).
+ */
+export const option: INodePropertyOptions = {
+	name: 'Edit Image',
+	value: 'editImage',
+	action: 'Edit an image',
+	description: 'Edit images from a prompt and up to 10 reference images',
+	routing: {
+		request: {
+			method: 'POST',
+			url: PREDICTION_PATH,
+			body: { model: MODEL, version: MODEL_VERSION, input: {} },
+		},
+		send: { paginate: true },
+		output: { postReceive: [keepFullResponse] },
+		operations: { pagination: execute },
+	},
+};
+
+/**
+ * The body the routing mapped from the fields, in the exact shape the API takes, with the
+ * uploaded files' public URLs in place of the binary entries.
+ */
+function createBody(job: Job, images: BinaryImage[] = [], uploaded: UploadedImage[] = []) {
+	const mapped = job.requestData.options.body as { input?: { image_urls?: unknown } } | undefined;
+	const body = createBodySchema.safeParse(
+		mapped?.input
+			? {
+					...mapped,
+					input: {
+						...mapped.input,
+						image_urls: withUploadedUrls(mapped.input.image_urls, images, uploaded),
+					},
+				}
+			: mapped,
+	);
+	if (!body.success) {
+		throw new NodeOperationError(
+			job.ctx.getNode(),
+			`The request could not be built: ${problemsOf(body.error).join('; ')}`,
+			{
+				itemIndex: job.itemIndex,
+				description: 'Nothing was sent to Eachlabs. Check the node’s fields.',
+			},
+		);
+	}
+	return body.data;
+}
+
+/** The job times learned for this key and the settings that change how long a job runs. */
+function jobTimesOf(job: Job, parameters: EditImageParameters) {
+	const { resolution, numImages } = parameters;
+	return jobTimesFor(job.apiKey, String(job.requestData.options.baseURL ?? ''), {
+		resolution,
+		numImages,
+	});
+}
+
+async function execute(
+	this: IExecutePaginationFunctions,
+	requestData: RequestData,
+): Promise<INodeExecutionData[]> {
+	const ownCheck = () => checkMappedEditItem(this, requestData.options.body);
+	return await runItem(this, requestData, 'editImage', ownCheck, async (job, check) => {
+		const { parameters } = check;
+		const { timeoutSeconds, pollIntervalSeconds } = parameters.options;
+		const startedAt = Date.now();
+		const toolCall = isToolCall(job.ctx.getNode());
+		const { ledger } = job.run;
+		// Retry On Fail: what an earlier try paid for is resumed by its ID, not created again. The
+		// key is the request as the fields mapped it: uploads give new URLs on every try.
+		const requestKey = JSON.stringify(job.requestData.options.body);
+		const earlier = ledger.resumable(job.itemIndex, requestKey)?.predictionId;
+		job.warnings.push(...ledger.unclearBefore(job.itemIndex));
+		// Before the item queues for a slot: its uploads overlap the predictions ahead of it. A
+		// prediction resumed from an earlier try needs none.
+		const images = earlier ? [] : check.binaryImages;
+		const uploaded = await uploadBinaryImages(
+			job.ctx,
+			job.requestData,
+			images,
+			limitsOf(job, timeoutSeconds),
+		);
+		const recorded = (items: INodeExecutionData[]) =>
+			uploaded.length
+				? items.map((item) => ({ ...item, json: { ...item.json, uploadedImages: uploaded } }))
+				: items;
+		const body = earlier ? undefined : createBody(job, images, uploaded);
+		/** Creates the prediction (or takes the earlier try's) and names it at once. */
+		const create = async (limits: { deadline: number; signal: AbortSignal; slot?: Release }) => {
+			job.predictionId = body
+				? await createPrediction(job.ctx, job.requestData, body, {
+						...limits,
+						itemIndex: job.itemIndex,
+						ledger,
+						warnings: job.warnings,
+						requestKey,
+					})
+				: (earlier as string);
+			return job.predictionId;
+		};
+
+		if (!parameters.waitForCompletion) {
+			// Nothing to hold a slot for: creates beyond the API's limit wait out its 429s.
+			const predictionId = await create(limitsOf(job, timeoutSeconds));
+			return recorded([
+				{
+					json: {
+						predictionId,
+						status: 'processing',
+						estimatedCostUsd: costOf(parameters.numImages),
+						...previousPredictions(job),
+						...(job.warnings.length ? { warnings: job.warnings } : {}),
+					},
+					pairedItem: { item: job.itemIndex },
+				},
+			]);
+		}
+
+		const slots = slotsFor(job.apiKey, String(job.requestData.options.baseURL ?? ''));
+		const release = await waitForSlot(slots, job.signal, {
+			node: job.ctx.getNode(),
+			itemIndex: job.itemIndex,
+			startedAt,
+			deadline: queueDeadline(startedAt, timeoutSeconds, job.itemIndex, toolCall),
+			toolCall,
+		});
+		let prediction: PredictionAnswer;
+		let predictionId: string;
+		// A batch item's timeout counts from here (its time queued is bounded on its own); an AI
+		// Agent's tool call has someone waiting, so all its time counts.
+		const since = Date.now();
+		const limits = limitsOf(job, timeoutSeconds, toolCall ? startedAt : since);
+		let succeeded = false;
+		try {
+			predictionId = await create({ ...limits, slot: release });
+			prediction = await waitForPrediction(job.ctx, job.requestData, predictionId, {
+				...limits,
+				since,
+				timeoutSeconds,
+				pollIntervalSeconds,
+				warnings: job.warnings,
+				// A prediction resumed from an earlier try is polled at once and teaches nothing.
+				created: body ? { at: Date.now(), jobTimes: jobTimesOf(job, parameters) } : undefined,
+			});
+			ensureSucceeded(job, prediction, predictionId);
+			succeeded = true;
+		} finally {
+			// When the node stops on errors, halt the run BEFORE the slot is freed: otherwise the
+			// next queued item would take it and create one more paid prediction.
+			const stoppedByUser = job.ctx.getExecutionCancelSignal()?.aborted === true;
+			if (!succeeded && !job.continueOnFail && !stoppedByUser) haltRun(job.run);
+			release();
+		}
+		return recorded(
+			await finish(job, prediction, predictionId, parameters, {
+				deadline: limits.deadline,
+				requestedFormat: parameters.outputFormat,
+			}),
+		);
+	});
+}

@@ -1,0 +1,192 @@
+import type {
+	DeclarativeRestApiSettings,
+	IExecutePaginationFunctions,
+	INodeExecutionData,
+} from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+
+import { CancelledError, deadlineOf } from '../cancellation';
+import type { NodeError } from '../errors';
+import { cancelledError, errorItem, predictionFailedError, redact, withWarnings } from '../errors';
+import { successItems } from '../output';
+import type { ItemCheck } from '../parameters';
+import { isRunning } from '../prediction';
+import type { RunState } from '../run';
+import {
+	apiKeyOf,
+	describeFailure,
+	enterRun,
+	failRun,
+	leaveRun,
+	preflight,
+	runStateOf,
+} from '../run';
+import type { EditImageParameters, GetPredictionParameters, PredictionAnswer } from '../schemas';
+import { asToolCall, toolFailureAnswer } from '../toolAnswer';
+
+/*
+ * The item cycle both operations share, around the operation's own work: n8n's routing calls the
+ * operation's function for each input item, which runs here as check → (the operation's work:
+ * create, poll, download) → output items. Failures become an error item with `pairedItem` when
+ * the node continues on fail, and are thrown otherwise.
+ */
+
+export type RequestData = DeclarativeRestApiSettings.ResultOptions;
+
+/** The operations, each with the item check its parameters passed. */
+type Checked<Operation> = Extract<ItemCheck, { ok: true; operation: Operation }>;
+
+export interface Job {
+	ctx: IExecutePaginationFunctions;
+	requestData: RequestData;
+	run: RunState;
+	itemIndex: number;
+	continueOnFail: boolean;
+	signal: AbortSignal;
+	apiKey: string;
+	/** Set as soon as a prediction exists, so an error item can name it. */
+	predictionId?: string;
+	/** Things worth knowing (a possible duplicate, an unknown status): on the output or the error. */
+	warnings: string[];
+}
+
+/**
+ * Another item failed first and the node stops: this item ends quietly, so that the routing engine
+ * (which reports the first rejected item and stamps that item's index on the error) reports the
+ * item that really failed.
+ */
+class StoppedByOtherItem extends Error {}
+
+const isFor = <Operation>(
+	check: ItemCheck & { ok: true },
+	operation: Operation,
+): check is Checked<Operation> => check.operation === operation;
+
+function toNodeError(job: Job, error: unknown): NodeError {
+	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
+	if (error instanceof CancelledError) return cancelledError(job.ctx.getNode(), job);
+	return new NodeOperationError(job.ctx.getNode(), error as Error, { itemIndex: job.itemIndex });
+}
+
+export async function runItem<Operation extends 'editImage' | 'getPrediction'>(
+	ctx: IExecutePaginationFunctions,
+	requestData: RequestData,
+	operation: Operation,
+	ownCheck: () => Promise<ItemCheck>,
+	work: (job: Job, check: Checked<Operation>) => Promise<INodeExecutionData[]>,
+): Promise<INodeExecutionData[]> {
+	const itemIndex = ctx.getItemIndex();
+	const continueOnFail = ctx.continueOnFail();
+	const run = runStateOf(ctx, ownCheck);
+	const controller = enterRun(ctx, run);
+	const job: Job = {
+		ctx,
+		requestData,
+		run,
+		itemIndex,
+		continueOnFail,
+		signal: controller.signal,
+		apiKey: '',
+		warnings: [],
+	};
+	try {
+		const check = await preflight(ctx, run, continueOnFail);
+		if (!check || (run.halted && !continueOnFail)) throw new StoppedByOtherItem();
+		job.apiKey = await apiKeyOf(ctx, run);
+		const checked = asToolCall(ctx.getNode(), check);
+		// The operation parameter takes no expression: the item's check is this operation's.
+		if (!isFor(checked, operation)) {
+			throw new NodeOperationError(ctx.getNode(), `The item was checked for ${checked.operation}`, {
+				itemIndex,
+			});
+		}
+		return await work(job, checked);
+	} catch (error) {
+		// Another item failed first (or is invalid) and the node stops: end quietly.
+		if (error instanceof StoppedByOtherItem) return [];
+		if (error instanceof CancelledError && run.halted) return [];
+		const nodeError = redact(withWarnings(toNodeError(job, error), job.warnings), job.apiKey);
+		const answer = toolFailureAnswer(ctx, nodeError, { itemIndex, predictionId: job.predictionId });
+		if (answer) return [answer];
+		if (continueOnFail) {
+			return [
+				errorItem(nodeError, itemIndex, {
+					...(job.predictionId ? { predictionId: job.predictionId } : {}),
+					...previousPredictions(job),
+				}),
+			];
+		}
+		if (run.failure) return [];
+		throw failRun(run, nodeError);
+	} finally {
+		leaveRun(run, controller);
+		// Whichever item settles last completes the list of predictions the error names.
+		if (run.failure) describeFailure(run);
+		if (run.controllers.size === 0) logAfterStop(ctx, run);
+	}
+}
+
+/**
+ * After the user stops an execution n8n no longer shows what the node reports, so the
+ * predictions created in it (creates already sent are allowed to finish) go to n8n's log too.
+ */
+function logAfterStop(ctx: IExecutePaginationFunctions, run: RunState) {
+	if (run.logged || ctx.getExecutionCancelSignal()?.aborted !== true) return;
+	const lines = run.ledger.describe();
+	if (!lines.length) return;
+	run.logged = true;
+	ctx.logger.warn(`Kling O1 (node "${ctx.getNode().name}"), execution stopped: ${lines.join(' ')}`);
+}
+
+/** Predictions of this item from earlier tries (Retry On Fail), named beside the one delivered. */
+export function previousPredictions(job: Job) {
+	const ids = job.run.ledger.othersOf(job.itemIndex, job.predictionId);
+	return ids.length ? { previousPredictionIds: ids } : {};
+}
+
+/** The item's deadline: `timeoutSeconds` counted from `since`. */
+export const limitsOf = (job: Job, timeoutSeconds: number, since = Date.now()) =>
+	deadlineOf(job.itemIndex, job.signal, timeoutSeconds, since);
+
+/** A prediction that ended in `error`, `failed` or `cancelled` fails the item. */
+export function ensureSucceeded(job: Job, prediction: PredictionAnswer, predictionId: string) {
+	job.run.ledger.seen(predictionId, prediction.phase);
+	if (prediction.phase === 'running' || prediction.phase === 'succeeded') return;
+	throw predictionFailedError(job.ctx.getNode(), prediction, {
+		itemIndex: job.itemIndex,
+		predictionId,
+	});
+}
+
+export async function finish(
+	job: Job,
+	prediction: PredictionAnswer,
+	predictionId: string,
+	parameters: EditImageParameters | GetPredictionParameters,
+	extra: { deadline: number; requestedFormat?: string },
+): Promise<INodeExecutionData[]> {
+	if (isRunning(prediction)) {
+		return [
+			{
+				json: {
+					predictionId,
+					status: prediction.status,
+					...previousPredictions(job),
+					...(job.warnings.length ? { warnings: job.warnings } : {}),
+				},
+				pairedItem: { item: job.itemIndex },
+			},
+		];
+	}
+	ensureSucceeded(job, prediction, predictionId);
+	return await successItems(job.ctx, prediction, {
+		itemIndex: job.itemIndex,
+		predictionId,
+		options: parameters.options,
+		requestedFormat: extra.requestedFormat,
+		warnings: job.warnings,
+		extra: previousPredictions(job),
+		deadline: extra.deadline,
+		signal: job.signal,
+	});
+}
