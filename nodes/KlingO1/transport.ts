@@ -5,7 +5,6 @@ import type {
 	IHttpRequestOptions,
 	IN8nHttpFullResponse,
 	INode,
-	INodeExecutionData,
 } from 'n8n-workflow';
 import { NodeOperationError, UserError } from 'n8n-workflow';
 
@@ -14,8 +13,8 @@ import { abortable, CancelledError } from './cancellation';
 
 /*
  * The two ways this node talks HTTP:
- * - to the Eachlabs API, through the routing's own request (`makeRoutingRequest`): base URL,
- *   credential and auth header come from the node description and the credential;
+ * - to the Eachlabs API, with the request the routing built (base URL and Request Options from
+ *   the node description) and the credential's auth header, as n8n's routing sends it;
  * - to image hosts, with a plain request that never carries the API key.
  * Both report every HTTP status, and every failure to get one, to the caller, which decides what
  * is worth a retry.
@@ -173,26 +172,6 @@ function toConnectionFailure(node: INode, error: unknown, signal?: AbortSignal):
 	return new ConnectionFailure(problem, false, false);
 }
 
-/**
- * The operations' postReceive: hands the whole answer (status, headers, body) to our code, which
- * needs `Retry-After` and the status to apply the retry rules.
- */
-export async function keepFullResponse(
-	this: IExecuteSingleFunctions,
-	_items: INodeExecutionData[],
-	response: IN8nHttpFullResponse,
-): Promise<INodeExecutionData[]> {
-	return [
-		{
-			json: {
-				statusCode: response.statusCode,
-				headers: response.headers as Record<string, string>,
-				body: response.body as string,
-			},
-		},
-	];
-}
-
 /** The routing's request options, changed by `options`, as every API request sends them. */
 function apiRequest(
 	requestData: DeclarativeRestApiSettings.ResultOptions,
@@ -214,6 +193,28 @@ function apiRequest(
 	} as DeclarativeRestApiSettings.ResultOptions;
 }
 
+/**
+ * An authenticated request to the Eachlabs API, as n8n's routing sends it (n8n's request helper
+ * with the credential's `authenticate`), returning the whole response: the retry rules need its
+ * status and `Retry-After`. `on` is the context n8n takes the execution's stop signal from.
+ */
+async function authenticatedRequest(
+	on: IExecutePaginationFunctions,
+	requestData: DeclarativeRestApiSettings.ResultOptions,
+	options: Partial<IHttpRequestOptions>,
+): Promise<HttpResponse> {
+	const response = (await on.helpers.httpRequestWithAuthentication.call(
+		on,
+		CREDENTIAL_TYPE,
+		apiRequest(requestData, options).options as IHttpRequestOptions,
+	)) as IN8nHttpFullResponse;
+	return {
+		statusCode: response.statusCode,
+		headers: (response.headers ?? {}) as Record<string, unknown>,
+		body: response.body,
+	};
+}
+
 /** One request to the Eachlabs API, with the options the routing built, changed by `options`. */
 export async function sendToApi(
 	ctx: IExecutePaginationFunctions,
@@ -222,25 +223,21 @@ export async function sendToApi(
 	signal?: AbortSignal,
 ): Promise<HttpResponse | ConnectionFailure> {
 	if (signal?.aborted) throw new CancelledError();
-	let items: INodeExecutionData[];
 	try {
 		// n8n binds API requests to the execution's stop signal only; this item's own signal (the
 		// run halting on another item's failure) must not wait for a slow answer either.
-		items = await abortable(ctx.makeRoutingRequest(apiRequest(requestData, options)), signal);
+		return await abortable(authenticatedRequest(ctx, requestData, options), signal);
 	} catch (error) {
 		return toConnectionFailure(ctx.getNode(), error, signal);
 	}
-	const answer = items[0]?.json as unknown as HttpResponse;
-	return { statusCode: answer.statusCode, headers: answer.headers ?? {}, body: answer.body };
 }
 
 /**
  * A create request, which nothing abandons once it is on its way: neither this item's signal (the
- * run halting) nor n8n's stop signal, to which n8n ties every request made through the routing.
+ * run halting) nor n8n's stop signal, to which n8n ties every request it sends for the node.
  * A create that reached Eachlabs may have made a paid prediction and only its answer tells the
- * ID, so it is always awaited; its own request timeout bounds it. Sent through n8n's
- * authenticated request helper (the credential's `authenticate`, as the routing does), called
- * on a view of the item's context that has no stop signal to hand over.
+ * ID, so it is always awaited; its own request timeout bounds it. Sent on a view of the item's
+ * context that has no stop signal to hand over.
  */
 export async function sendCreate(
 	ctx: IExecutePaginationFunctions,
@@ -251,16 +248,7 @@ export async function sendCreate(
 		getExecutionCancelSignal: { value: () => undefined },
 	}) as IExecutePaginationFunctions;
 	try {
-		const response = (await ctx.helpers.httpRequestWithAuthentication.call(
-			unstoppable,
-			CREDENTIAL_TYPE,
-			apiRequest(requestData, options).options as IHttpRequestOptions,
-		)) as IN8nHttpFullResponse;
-		return {
-			statusCode: response.statusCode,
-			headers: (response.headers ?? {}) as Record<string, unknown>,
-			body: response.body,
-		};
+		return await authenticatedRequest(unstoppable, requestData, options);
 	} catch (error) {
 		return toConnectionFailure(ctx.getNode(), error);
 	}

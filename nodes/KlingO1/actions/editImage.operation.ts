@@ -32,7 +32,6 @@ import { createBodySchema, problemsOf } from '../schemas';
 import { queueDeadline, waitForSlot } from '../slotWait';
 import { isToolCall } from '../toolCall';
 import type { UploadedImage } from '../upload';
-import { keepFullResponse } from '../transport';
 import { uploadBinaryImages, withUploadedUrls } from '../upload';
 import type { Job, RequestData } from './itemCycle';
 import { ensureSucceeded, finish, limitsOf, previousPredictions, runItem } from './itemCycle';
@@ -207,7 +206,6 @@ export const option: INodePropertyOptions = {
 			body: { model: MODEL, version: MODEL_VERSION, input: {} },
 		},
 		send: { paginate: true },
-		output: { postReceive: [keepFullResponse] },
 		operations: { pagination: execute },
 	},
 };

@@ -8,7 +8,6 @@ import type {
 import { PREDICTION_PATH } from '../constants';
 import { checkItem } from '../parameters';
 import { fetchPrediction, waitForPrediction } from '../prediction';
-import { keepFullResponse } from '../transport';
 import type { RequestData } from './itemCycle';
 import { finish, limitsOf, runItem } from './itemCycle';
 
@@ -72,7 +71,6 @@ export const option: INodePropertyOptions = {
 			url: `=${PREDICTION_PATH}{{ encodeURIComponent(String($parameter.predictionId || "").trim()) }}`,
 		},
 		send: { paginate: true },
-		output: { postReceive: [keepFullResponse] },
 		operations: { pagination: execute },
 	},
 };
