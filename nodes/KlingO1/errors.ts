@@ -136,12 +136,26 @@ export function unsendableError(node: INode, problem: string, context: ErrorCont
 
 /**
  * Adds the create rule's warnings (a prediction may have been charged) to an error, so that a
- * failed item says so too: in the description and, for error items, in `json.warnings`.
+ * failed item says so too: in the description and, for error items, in `json.warnings` (kept in
+ * the error's context).
  */
 export function withWarnings<T extends NodeError>(error: T, warnings: string[]): T {
 	if (!warnings.length) return error;
 	error.description = [error.description, ...warnings].filter(Boolean).join(' ');
-	return Object.assign(error, { warnings: [...warnings] });
+	error.context.warnings = [...warnings];
+	return error;
+}
+
+/** The warnings `withWarnings` put in the error's context. */
+export function warningsOf(error: NodeError): string[] {
+	const { warnings } = error.context;
+	return Array.isArray(warnings) ? warnings.map(String) : [];
+}
+
+/** Eachlabs' error code of a failed prediction, which `predictionFailedError` keeps. */
+function errorCodeOf(error: NodeError): string | undefined {
+	const { errorCode } = error.context;
+	return typeof errorCode === 'string' && errorCode ? errorCode : undefined;
 }
 
 /**
@@ -203,7 +217,8 @@ export function predictionFailedError(
 			itemIndex: context.itemIndex,
 		},
 	);
-	return Object.assign(error, { errorCode });
+	if (errorCode) error.context.errorCode = errorCode;
+	return error;
 }
 
 export function timeoutError(
@@ -331,14 +346,15 @@ export function errorItem(
 	itemIndex: number,
 	extra: IDataObject = {},
 ): INodeExecutionData {
-	const { errorCode, warnings } = error as { errorCode?: string; warnings?: string[] };
+	const errorCode = errorCodeOf(error);
+	const warnings = warningsOf(error);
 	return {
 		json: {
 			error: error.message,
 			...(error.description ? { description: error.description } : {}),
 			...(error instanceof NodeApiError && error.httpCode ? { httpCode: error.httpCode } : {}),
 			...(errorCode ? { errorCode } : {}),
-			...(warnings?.length ? { warnings } : {}),
+			...(warnings.length ? { warnings } : {}),
 			...extra,
 		},
 		error,

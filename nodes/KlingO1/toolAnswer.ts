@@ -1,6 +1,7 @@
 import type { IDataObject, IExecuteSingleFunctions, INode, INodeExecutionData } from 'n8n-workflow';
 
 import type { NodeError } from './errors';
+import { warningsOf } from './errors';
 import type { ItemCheck } from './parameters';
 import { isToolCall } from './toolCall';
 
@@ -43,14 +44,14 @@ export function toolFailureAnswer(
 	const node = ctx.getNode();
 	if (!isToolCall(node) || node.onError === 'stopWorkflow') return undefined;
 	if (ctx.getExecutionCancelSignal()?.aborted) return undefined;
-	const { warnings } = error as { warnings?: string[] };
+	const warnings = warningsOf(error);
 	return {
 		json: {
 			status: 'failed',
 			...(extra.predictionId ? { predictionId: extra.predictionId } : {}),
 			error: error.message,
 			...(error.description ? { whatToChange: error.description } : {}),
-			...(warnings?.length ? { warnings } : {}),
+			...(warnings.length ? { warnings } : {}),
 		},
 		pairedItem: { item: extra.itemIndex },
 	};
