@@ -113,7 +113,7 @@ export async function createPrediction(
 		return { retry: problem };
 	};
 	const result = await retryUntil(async () => {
-		// Once the run has halted (or was stopped) nothing new is created; a create already on
+		// Once the batch has halted (or was stopped) nothing new is created; a create already on
 		// its way is never abandoned (below).
 		if (limits.signal.aborted) throw new CancelledError();
 		// After a 429 the slot waits for room; a create let go after the item's time is not sent.

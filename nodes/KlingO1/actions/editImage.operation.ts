@@ -26,7 +26,7 @@ import { costOf } from '../output';
 import { checkMappedEditItem } from '../ownCheck';
 import { jobTimesFor } from '../pollSchedule';
 import { createPrediction, waitForPrediction } from '../prediction';
-import { haltRun } from '../run';
+import { haltBatch } from '../batch';
 import type { EditImageParameters, PredictionAnswer } from '../schemas';
 import { createBodySchema, problemsOf } from '../schemas';
 import { queueDeadline, waitForSlot } from '../slotWait';
@@ -240,7 +240,7 @@ function createBody(job: Job, images: BinaryImage[] = [], uploaded: UploadedImag
 	return body.data;
 }
 
-/** The job times learned for this key and the settings that change how long a job runs. */
+/** The job times learned for this key and the settings that change how long a job batches. */
 function jobTimesOf(job: Job, parameters: EditImageParameters) {
 	const { resolution, numImages } = parameters;
 	return jobTimesFor(job.apiKey, String(job.requestData.options.baseURL ?? ''), {
@@ -259,7 +259,7 @@ async function execute(
 		const { timeoutSeconds, pollIntervalSeconds } = parameters.options;
 		const startedAt = Date.now();
 		const toolCall = isToolCall(job.ctx.getNode());
-		const { ledger } = job.run;
+		const { ledger } = job.batch;
 		// Retry On Fail: what an earlier try paid for is resumed by its ID, not created again. The
 		// key is the request as the fields mapped it: uploads give new URLs on every try.
 		const requestKey = JSON.stringify(job.requestData.options.body);
@@ -339,10 +339,10 @@ async function execute(
 			ensureSucceeded(job, prediction, predictionId);
 			succeeded = true;
 		} finally {
-			// When the node stops on errors, halt the run BEFORE the slot is freed: otherwise the
+			// When the node stops on errors, halt the batch BEFORE the slot is freed: otherwise the
 			// next queued item would take it and create one more paid prediction.
 			const stoppedByUser = job.ctx.getExecutionCancelSignal()?.aborted === true;
-			if (!succeeded && !job.continueOnFail && !stoppedByUser) haltRun(job.run);
+			if (!succeeded && !job.continueOnFail && !stoppedByUser) haltBatch(job.batch);
 			release();
 		}
 		return recorded(

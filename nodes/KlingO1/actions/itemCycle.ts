@@ -11,22 +11,22 @@ import { cancelledError, errorItem, predictionFailedError, redact, withWarnings 
 import { successItems } from '../output';
 import type { ItemCheck } from '../parameters';
 import { isRunning } from '../prediction';
-import type { RunState } from '../run';
+import type { BatchState } from '../batch';
 import {
 	apiKeyOf,
 	describeFailure,
-	enterRun,
-	failRun,
-	leaveRun,
+	enterBatch,
+	failBatch,
+	leaveBatch,
 	preflight,
-	runStateOf,
-} from '../run';
+	batchStateOf,
+} from '../batch';
 import type { EditImageParameters, GetPredictionParameters, PredictionAnswer } from '../schemas';
 import { asToolCall, toolFailureAnswer } from '../toolAnswer';
 
 /*
  * The item cycle both operations share, around the operation's own work: n8n's routing calls the
- * operation's function for each input item, which runs here as check → (the operation's work:
+ * operation's function for each input item, which batches here as check → (the operation's work:
  * create, poll, download) → output items. Failures become an error item with `pairedItem` when
  * the node continues on fail, and are thrown otherwise.
  */
@@ -39,7 +39,7 @@ type Checked<Operation> = Extract<ItemCheck, { ok: true; operation: Operation }>
 export interface Job {
 	ctx: IExecutePaginationFunctions;
 	requestData: RequestData;
-	run: RunState;
+	batch: BatchState;
 	itemIndex: number;
 	continueOnFail: boolean;
 	signal: AbortSignal;
@@ -77,12 +77,12 @@ export async function runItem<Operation extends 'editImage' | 'getPrediction'>(
 ): Promise<INodeExecutionData[]> {
 	const itemIndex = ctx.getItemIndex();
 	const continueOnFail = ctx.continueOnFail();
-	const run = runStateOf(ctx, ownCheck);
-	const controller = enterRun(ctx, run);
+	const batch = batchStateOf(ctx, ownCheck);
+	const controller = enterBatch(ctx, batch);
 	const job: Job = {
 		ctx,
 		requestData,
-		run,
+		batch,
 		itemIndex,
 		continueOnFail,
 		signal: controller.signal,
@@ -90,9 +90,9 @@ export async function runItem<Operation extends 'editImage' | 'getPrediction'>(
 		warnings: [],
 	};
 	try {
-		const check = await preflight(ctx, run, continueOnFail);
-		if (!check || (run.halted && !continueOnFail)) throw new StoppedByOtherItem();
-		job.apiKey = await apiKeyOf(ctx, run);
+		const check = await preflight(ctx, batch, continueOnFail);
+		if (!check || (batch.halted && !continueOnFail)) throw new StoppedByOtherItem();
+		job.apiKey = await apiKeyOf(ctx, batch);
 		const checked = asToolCall(ctx.getNode(), check);
 		// The operation parameter takes no expression: the item's check is this operation's.
 		if (!isFor(checked, operation)) {
@@ -104,7 +104,7 @@ export async function runItem<Operation extends 'editImage' | 'getPrediction'>(
 	} catch (error) {
 		// Another item failed first (or is invalid) and the node stops: end quietly.
 		if (error instanceof StoppedByOtherItem) return [];
-		if (error instanceof CancelledError && run.halted) return [];
+		if (error instanceof CancelledError && batch.halted) return [];
 		const nodeError = redact(withWarnings(toNodeError(job, error), job.warnings), job.apiKey);
 		const answer = toolFailureAnswer(ctx, nodeError, { itemIndex, predictionId: job.predictionId });
 		if (answer) return [answer];
@@ -116,13 +116,13 @@ export async function runItem<Operation extends 'editImage' | 'getPrediction'>(
 				}),
 			];
 		}
-		if (run.failure) return [];
-		throw failRun(run, nodeError);
+		if (batch.failure) return [];
+		throw failBatch(batch, nodeError);
 	} finally {
-		leaveRun(run, controller);
+		leaveBatch(batch, controller);
 		// Whichever item settles last completes the list of predictions the error names.
-		if (run.failure) describeFailure(run);
-		if (run.controllers.size === 0) logAfterStop(ctx, run);
+		if (batch.failure) describeFailure(batch);
+		if (batch.controllers.size === 0) logAfterStop(ctx, batch);
 	}
 }
 
@@ -130,17 +130,17 @@ export async function runItem<Operation extends 'editImage' | 'getPrediction'>(
  * After the user stops an execution n8n no longer shows what the node reports, so the
  * predictions created in it (creates already sent are allowed to finish) go to n8n's log too.
  */
-function logAfterStop(ctx: IExecutePaginationFunctions, run: RunState) {
-	if (run.logged || ctx.getExecutionCancelSignal()?.aborted !== true) return;
-	const lines = run.ledger.describe();
+function logAfterStop(ctx: IExecutePaginationFunctions, batch: BatchState) {
+	if (batch.logged || ctx.getExecutionCancelSignal()?.aborted !== true) return;
+	const lines = batch.ledger.describe();
 	if (!lines.length) return;
-	run.logged = true;
+	batch.logged = true;
 	ctx.logger.warn(`Kling O1 (node "${ctx.getNode().name}"), execution stopped: ${lines.join(' ')}`);
 }
 
 /** Predictions of this item from earlier tries (Retry On Fail), named beside the one delivered. */
 export function previousPredictions(job: Job) {
-	const ids = job.run.ledger.othersOf(job.itemIndex, job.predictionId);
+	const ids = job.batch.ledger.othersOf(job.itemIndex, job.predictionId);
 	return ids.length ? { previousPredictionIds: ids } : {};
 }
 
@@ -150,7 +150,7 @@ export const limitsOf = (job: Job, timeoutSeconds: number, since = Date.now()) =
 
 /** A prediction that ended in `error`, `failed` or `cancelled` fails the item. */
 export function ensureSucceeded(job: Job, prediction: PredictionAnswer, predictionId: string) {
-	job.run.ledger.seen(predictionId, prediction.phase);
+	job.batch.ledger.seen(predictionId, prediction.phase);
 	if (prediction.phase === 'running' || prediction.phase === 'succeeded') return;
 	throw predictionFailedError(job.ctx.getNode(), prediction, {
 		itemIndex: job.itemIndex,

@@ -9,17 +9,17 @@ import type { ItemCheck } from './parameters';
 import { checkItem } from './parameters';
 
 /*
- * What the items of one node run share. n8n's routing runs every item's request function at once
- * and knows nothing of the others; this state lets them agree that
+ * The execution batch state: what the items of one node run share. n8n's routing runs every
+ * item's request function at once and knows nothing of the others; this state lets them agree that
  * - no paid create starts while any item's input is invalid (unless the node continues on fail),
  * - after the first failure (when the node stops on errors) no further prediction is created,
  * - the error the node stops with names the predictions already created, to resume them.
  * It is keyed by the run's execute-data object, which all items of one run share. n8n reuses that
- * object when it runs the node again (Retry On Fail): each try gets a fresh RunState, but they
+ * object when it runs the node again (Retry On Fail): each try gets a fresh BatchState, but they
  * all share one CreateLedger, so a later try resumes what an earlier one paid for.
  */
 
-export interface RunState {
+export interface BatchState {
 	/**
 	 * Every item's check. Each item checks itself when n8n's routing hands it over (from what the
 	 * routing resolved for it); the rest are checked once the routing's loop is over.
@@ -29,7 +29,7 @@ export interface RunState {
 	checked: Promise<ItemCheck[]>;
 	/** Items that have begun in this run: seeing one again means n8n runs the node anew. */
 	started: Set<number>;
-	/** One per unfinished item: stopping the run aborts them all (one listener each, no more). */
+	/** One per unfinished item: stopping the batch aborts them all (one listener each, no more). */
 	controllers: Set<AbortController>;
 	/** Set the moment an item fails when the node stops on errors, before its slot is freed. */
 	halted: boolean;
@@ -44,7 +44,7 @@ export interface RunState {
 	apiKey?: Promise<string>;
 }
 
-const runs = new WeakMap<object, RunState>();
+const batches = new WeakMap<object, BatchState>();
 
 /**
  * Whether the execute data is this node's own. When n8n runs the node as an AI tool inside the
@@ -65,19 +65,19 @@ function itemCount(ctx: IExecuteSingleFunctions): number {
 }
 
 /**
- * The state of the run this item belongs to. n8n reuses the execute-data object when it runs the
+ * The batch state of the node run this item belongs to. n8n reuses the execute-data object when it runs the
  * node again ("Retry On Fail"), so an item index that has already begun starts a fresh run, with
  * the same ledger. In an agent's execute data every call is a request of its own: nothing is
  * carried over.
  */
-export function runStateOf(
+export function batchStateOf(
 	ctx: IExecuteSingleFunctions,
 	ownCheck: () => Promise<ItemCheck>,
-): RunState {
+): BatchState {
 	const key = ctx.getExecuteData() as object;
 	const itemIndex = ctx.getItemIndex();
-	let run = runs.get(key);
-	if (!run || run.started.has(itemIndex)) {
+	let batch = batches.get(key);
+	if (!batch || batch.started.has(itemIndex)) {
 		const count = itemCount(ctx);
 		const checks: Array<Promise<ItemCheck>> = [];
 		// n8n's routing calls every item in one synchronous loop, so each item checks itself with
@@ -89,9 +89,9 @@ export function runStateOf(
 					Array.from({ length: count }, (_, index) => (checks[index] ??= checkItem(ctx, index))),
 				),
 		);
-		const ledger = run && ownsExecuteData(ctx) ? run.ledger : new CreateLedger();
+		const ledger = batch && ownsExecuteData(ctx) ? batch.ledger : new CreateLedger();
 		ledger.attempt++;
-		run = {
+		batch = {
 			checks,
 			checked,
 			started: new Set(),
@@ -99,19 +99,19 @@ export function runStateOf(
 			halted: false,
 			ledger,
 		};
-		runs.set(key, run);
+		batches.set(key, batch);
 	}
-	run.started.add(itemIndex);
-	run.checks[itemIndex] ??= ownCheck();
-	return run;
+	batch.started.add(itemIndex);
+	batch.checks[itemIndex] ??= ownCheck();
+	return batch;
 }
 
 /** The run's API key; the items of one run share the node's credential. */
-export async function apiKeyOf(ctx: IExecuteSingleFunctions, run: RunState): Promise<string> {
-	run.apiKey ??= ctx
+export async function apiKeyOf(ctx: IExecuteSingleFunctions, batch: BatchState): Promise<string> {
+	batch.apiKey ??= ctx
 		.getCredentials<{ apiKey?: string }>(CREDENTIAL_TYPE)
 		.then((credentials) => String(credentials.apiKey ?? ''));
-	return await run.apiKey;
+	return await batch.apiKey;
 }
 
 function invalidItemError(ctx: IExecuteSingleFunctions, itemIndex: number, problems: string[]) {
@@ -124,61 +124,61 @@ function invalidItemError(ctx: IExecuteSingleFunctions, itemIndex: number, probl
  */
 export async function preflight(
 	ctx: IExecuteSingleFunctions,
-	run: RunState,
+	batch: BatchState,
 	continueOnFail: boolean,
 ) {
 	const itemIndex = ctx.getItemIndex();
-	const checks = await run.checked;
+	const checks = await batch.checked;
 	const own = checks[itemIndex] ?? (await checkItem(ctx, itemIndex));
 	if (!own.ok) throw invalidItemError(ctx, itemIndex, own.problems);
 	if (!continueOnFail && checks.some((check) => !check.ok)) return undefined;
 	return own;
 }
 
-function abortAll(run: RunState) {
-	for (const controller of run.controllers) controller.abort();
+function abortAll(batch: BatchState) {
+	for (const controller of batch.controllers) controller.abort();
 }
 
 /**
- * This item's abort signal: fired when the user stops the execution or when the run halts. The
+ * This item's abort signal: fired when the user stops the execution or when the batch halts. The
  * run listens once to n8n's cancel signal, and only while it has unfinished items.
  */
-export function enterRun(ctx: IExecuteSingleFunctions, run: RunState): AbortController {
+export function enterBatch(ctx: IExecuteSingleFunctions, batch: BatchState): AbortController {
 	const controller = new AbortController();
-	run.controllers.add(controller);
+	batch.controllers.add(controller);
 	const cancel = ctx.getExecutionCancelSignal();
-	if (run.halted || cancel?.aborted) controller.abort();
-	if (cancel && !run.stopListening) {
-		const onCancel = () => abortAll(run);
+	if (batch.halted || cancel?.aborted) controller.abort();
+	if (cancel && !batch.stopListening) {
+		const onCancel = () => abortAll(batch);
 		cancel.addEventListener('abort', onCancel, { once: true });
-		run.stopListening = () => cancel.removeEventListener('abort', onCancel);
+		batch.stopListening = () => cancel.removeEventListener('abort', onCancel);
 	}
 	return controller;
 }
 
-export function leaveRun(run: RunState, controller: AbortController) {
-	run.controllers.delete(controller);
-	if (run.controllers.size === 0) {
-		run.stopListening?.();
-		run.stopListening = undefined;
+export function leaveBatch(batch: BatchState, controller: AbortController) {
+	batch.controllers.delete(controller);
+	if (batch.controllers.size === 0) {
+		batch.stopListening?.();
+		batch.stopListening = undefined;
 	}
 }
 
-/** Stops every other item of the run from queueing, creating or waiting any further. */
-export function haltRun(run: RunState) {
-	run.halted = true;
-	abortAll(run);
+/** Stops every other item of the batch from queueing, creating or waiting any further. */
+export function haltBatch(batch: BatchState) {
+	batch.halted = true;
+	abortAll(batch);
 }
 
-/** Records the run's first failure and halts the run. */
-export function failRun(run: RunState, error: NodeError): NodeError {
-	if (!run.failure) {
-		run.failure = error;
-		run.failureDescription = error.description ?? undefined;
+/** Records the batch's first failure and halts the batch. */
+export function failBatch(batch: BatchState, error: NodeError): NodeError {
+	if (!batch.failure) {
+		batch.failure = error;
+		batch.failureDescription = error.description ?? undefined;
 	}
-	haltRun(run);
-	describeFailure(run);
-	return run.failure;
+	haltBatch(batch);
+	describeFailure(batch);
+	return batch.failure;
 }
 
 /**
@@ -186,10 +186,10 @@ export function failRun(run: RunState, error: NodeError): NodeError {
  * error, so the user can resume them instead of paying again. Called as each item settles: n8n
  * shows the error once all have, so by then the list is complete.
  */
-export function describeFailure(run: RunState) {
-	if (!run.failure) return;
-	const own = `${run.failure.message} ${run.failureDescription ?? ''}`;
-	const ledger = run.ledger.describe((predictionId) => own.includes(predictionId));
+export function describeFailure(batch: BatchState) {
+	if (!batch.failure) return;
+	const own = `${batch.failure.message} ${batch.failureDescription ?? ''}`;
+	const ledger = batch.ledger.describe((predictionId) => own.includes(predictionId));
 	if (!ledger.length) return;
-	run.failure.description = [run.failureDescription, ...ledger].filter(Boolean).join(' ');
+	batch.failure.description = [batch.failureDescription, ...ledger].filter(Boolean).join(' ');
 }
