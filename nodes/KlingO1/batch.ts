@@ -65,10 +65,10 @@ function itemCount(ctx: IExecuteSingleFunctions): number {
 }
 
 /**
- * The batch state of the node run this item belongs to. n8n reuses the execute-data object when it runs the
- * node again ("Retry On Fail"), so an item index that has already begun starts a fresh run, with
- * the same ledger. In an agent's execute data every call is a request of its own: nothing is
- * carried over.
+ * The batch state of the node run this item belongs to. n8n reuses the execute-data object when
+ * it runs the node again ("Retry On Fail"), so an item index that has already begun starts a
+ * fresh batch, with the same ledger. In an agent's execute data every call is a request of its
+ * own: nothing is carried over.
  */
 export function batchStateOf(
 	ctx: IExecuteSingleFunctions,
