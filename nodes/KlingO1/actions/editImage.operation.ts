@@ -33,7 +33,7 @@ import { queueDeadline, waitForSlot } from '../slotWait';
 import { isToolCall } from '../toolCall';
 import type { UploadedImage } from '../upload';
 import { uploadBinaryImages, withUploadedUrls } from '../upload';
-import type { Job, RequestData } from './itemCycle';
+import type { ItemState, RequestData } from './itemCycle';
 import { ensureSucceeded, finish, limitsOf, previousPredictions, runItem } from './itemCycle';
 
 /*
@@ -214,8 +214,8 @@ export const option: INodePropertyOptions = {
  * The body the routing mapped from the fields, in the exact shape the API takes, with the
  * uploaded files' public URLs in place of the binary entries.
  */
-function createBody(job: Job, images: BinaryImage[] = [], uploaded: UploadedImage[] = []) {
-	const mapped = job.requestData.options.body as { input?: { image_urls?: unknown } } | undefined;
+function createBody(state: ItemState, images: BinaryImage[] = [], uploaded: UploadedImage[] = []) {
+	const mapped = state.requestData.options.body as { input?: { image_urls?: unknown } } | undefined;
 	const body = createBodySchema.safeParse(
 		mapped?.input
 			? {
@@ -229,10 +229,10 @@ function createBody(job: Job, images: BinaryImage[] = [], uploaded: UploadedImag
 	);
 	if (!body.success) {
 		throw new NodeOperationError(
-			job.ctx.getNode(),
+			state.ctx.getNode(),
 			`The request could not be built: ${problemsOf(body.error).join('; ')}`,
 			{
-				itemIndex: job.itemIndex,
+				itemIndex: state.itemIndex,
 				description: 'Nothing was sent to Eachlabs. Check the node’s fields.',
 			},
 		);
@@ -240,10 +240,10 @@ function createBody(job: Job, images: BinaryImage[] = [], uploaded: UploadedImag
 	return body.data;
 }
 
-/** The job times learned for this key and the settings that change how long a job batches. */
-function jobTimesOf(job: Job, parameters: EditImageParameters) {
+/** The job times learned for this key and the settings that change how long a job runs. */
+function jobTimesOf(state: ItemState, parameters: EditImageParameters) {
 	const { resolution, numImages } = parameters;
-	return jobTimesFor(job.apiKey, String(job.requestData.options.baseURL ?? ''), {
+	return jobTimesFor(state.apiKey, String(state.requestData.options.baseURL ?? ''), {
 		resolution,
 		numImages,
 	});
@@ -254,68 +254,68 @@ async function execute(
 	requestData: RequestData,
 ): Promise<INodeExecutionData[]> {
 	const ownCheck = () => checkMappedEditItem(this, requestData.options.body);
-	return await runItem(this, requestData, 'editImage', ownCheck, async (job, check) => {
+	return await runItem(this, requestData, 'editImage', ownCheck, async (state, check) => {
 		const { parameters } = check;
 		const { timeoutSeconds, pollIntervalSeconds } = parameters.options;
 		const startedAt = Date.now();
-		const toolCall = isToolCall(job.ctx.getNode());
-		const { ledger } = job.batch;
+		const toolCall = isToolCall(state.ctx.getNode());
+		const { ledger } = state.batch;
 		// Retry On Fail: what an earlier try paid for is resumed by its ID, not created again. The
 		// key is the request as the fields mapped it: uploads give new URLs on every try.
-		const requestKey = JSON.stringify(job.requestData.options.body);
-		const earlier = ledger.resumable(job.itemIndex, requestKey)?.predictionId;
-		job.warnings.push(...ledger.unclearBefore(job.itemIndex));
+		const requestKey = JSON.stringify(state.requestData.options.body);
+		const earlier = ledger.resumable(state.itemIndex, requestKey)?.predictionId;
+		state.warnings.push(...ledger.unclearBefore(state.itemIndex));
 		// Before the item queues for a slot: its uploads overlap the predictions ahead of it. A
 		// prediction resumed from an earlier try needs none.
 		const images = earlier ? [] : check.binaryImages;
 		const uploaded = await uploadBinaryImages(
-			job.ctx,
-			job.requestData,
+			state.ctx,
+			state.requestData,
 			images,
-			limitsOf(job, timeoutSeconds),
+			limitsOf(state, timeoutSeconds),
 		);
 		const recorded = (items: INodeExecutionData[]) =>
 			uploaded.length
 				? items.map((item) => ({ ...item, json: { ...item.json, uploadedImages: uploaded } }))
 				: items;
-		const body = earlier ? undefined : createBody(job, images, uploaded);
+		const body = earlier ? undefined : createBody(state, images, uploaded);
 		/** Creates the prediction (or takes the earlier try's) and names it at once. */
 		const create = async (limits: { deadline: number; signal: AbortSignal; slot?: Release }) => {
-			job.predictionId = body
-				? await createPrediction(job.ctx, job.requestData, body, {
+			state.predictionId = body
+				? await createPrediction(state.ctx, state.requestData, body, {
 						...limits,
-						itemIndex: job.itemIndex,
+						itemIndex: state.itemIndex,
 						ledger,
-						warnings: job.warnings,
+						warnings: state.warnings,
 						requestKey,
 					})
 				: (earlier as string);
-			return job.predictionId;
+			return state.predictionId;
 		};
 
 		if (!parameters.waitForCompletion) {
 			// Nothing to hold a slot for: creates beyond the API's limit wait out its 429s.
-			const predictionId = await create(limitsOf(job, timeoutSeconds));
+			const predictionId = await create(limitsOf(state, timeoutSeconds));
 			return recorded([
 				{
 					json: {
 						predictionId,
 						status: 'processing',
 						estimatedCostUsd: costOf(parameters.numImages),
-						...previousPredictions(job),
-						...(job.warnings.length ? { warnings: job.warnings } : {}),
+						...previousPredictions(state),
+						...(state.warnings.length ? { warnings: state.warnings } : {}),
 					},
-					pairedItem: { item: job.itemIndex },
+					pairedItem: { item: state.itemIndex },
 				},
 			]);
 		}
 
-		const slots = slotsFor(job.apiKey, String(job.requestData.options.baseURL ?? ''));
-		const release = await waitForSlot(slots, job.signal, {
-			node: job.ctx.getNode(),
-			itemIndex: job.itemIndex,
+		const slots = slotsFor(state.apiKey, String(state.requestData.options.baseURL ?? ''));
+		const release = await waitForSlot(slots, state.signal, {
+			node: state.ctx.getNode(),
+			itemIndex: state.itemIndex,
 			startedAt,
-			deadline: queueDeadline(startedAt, timeoutSeconds, job.itemIndex, toolCall),
+			deadline: queueDeadline(startedAt, timeoutSeconds, state.itemIndex, toolCall),
 			toolCall,
 		});
 		let prediction: PredictionAnswer;
@@ -323,30 +323,30 @@ async function execute(
 		// A batch item's timeout counts from here (its time queued is bounded on its own); an AI
 		// Agent's tool call has someone waiting, so all its time counts.
 		const since = Date.now();
-		const limits = limitsOf(job, timeoutSeconds, toolCall ? startedAt : since);
+		const limits = limitsOf(state, timeoutSeconds, toolCall ? startedAt : since);
 		let succeeded = false;
 		try {
 			predictionId = await create({ ...limits, slot: release });
-			prediction = await waitForPrediction(job.ctx, job.requestData, predictionId, {
+			prediction = await waitForPrediction(state.ctx, state.requestData, predictionId, {
 				...limits,
 				since,
 				timeoutSeconds,
 				pollIntervalSeconds,
-				warnings: job.warnings,
+				warnings: state.warnings,
 				// A prediction resumed from an earlier try is polled at once and teaches nothing.
-				created: body ? { at: Date.now(), jobTimes: jobTimesOf(job, parameters) } : undefined,
+				created: body ? { at: Date.now(), jobTimes: jobTimesOf(state, parameters) } : undefined,
 			});
-			ensureSucceeded(job, prediction, predictionId);
+			ensureSucceeded(state, prediction, predictionId);
 			succeeded = true;
 		} finally {
 			// When the node stops on errors, halt the batch BEFORE the slot is freed: otherwise the
 			// next queued item would take it and create one more paid prediction.
-			const stoppedByUser = job.ctx.getExecutionCancelSignal()?.aborted === true;
-			if (!succeeded && !job.continueOnFail && !stoppedByUser) haltBatch(job.batch);
+			const stoppedByUser = state.ctx.getExecutionCancelSignal()?.aborted === true;
+			if (!succeeded && !state.continueOnFail && !stoppedByUser) haltBatch(state.batch);
 			release();
 		}
 		return recorded(
-			await finish(job, prediction, predictionId, parameters, {
+			await finish(state, prediction, predictionId, parameters, {
 				deadline: limits.deadline,
 				requestedFormat: parameters.outputFormat,
 			}),

@@ -80,25 +80,25 @@ async function execute(
 	requestData: RequestData,
 ): Promise<INodeExecutionData[]> {
 	const ownCheck = () => checkItem(this, this.getItemIndex());
-	return await runItem(this, requestData, 'getPrediction', ownCheck, async (job, check) => {
+	return await runItem(this, requestData, 'getPrediction', ownCheck, async (state, check) => {
 		const { parameters } = check;
 		const { predictionId, options } = parameters;
-		job.predictionId = predictionId;
+		state.predictionId = predictionId;
 		const since = Date.now();
-		const limits = limitsOf(job, options.timeoutSeconds, since);
+		const limits = limitsOf(state, options.timeoutSeconds, since);
 		const prediction = parameters.waitForCompletion
-			? await waitForPrediction(job.ctx, job.requestData, predictionId, {
+			? await waitForPrediction(state.ctx, state.requestData, predictionId, {
 					...limits,
 					since,
 					timeoutSeconds: options.timeoutSeconds,
 					pollIntervalSeconds: options.pollIntervalSeconds,
-					warnings: job.warnings,
+					warnings: state.warnings,
 				})
-			: await fetchPrediction(job.ctx, job.requestData, predictionId, {
+			: await fetchPrediction(state.ctx, state.requestData, predictionId, {
 					...limits,
-					warnings: job.warnings,
+					warnings: state.warnings,
 				});
-		return await finish(job, prediction, predictionId, parameters, {
+		return await finish(state, prediction, predictionId, parameters, {
 			deadline: limits.deadline,
 		});
 	});

@@ -26,7 +26,7 @@ import { asToolCall, toolFailureAnswer } from '../toolAnswer';
 
 /*
  * The item cycle both operations share, around the operation's own work: n8n's routing calls the
- * operation's function for each input item, which batches here as check → (the operation's work:
+ * operation's function for each input item, which runs here as check → (the operation's work:
  * create, poll, download) → output items. Failures become an error item with `pairedItem` when
  * the node continues on fail, and are thrown otherwise.
  */
@@ -36,7 +36,8 @@ export type RequestData = DeclarativeRestApiSettings.ResultOptions;
 /** The operations, each with the item check its parameters passed. */
 type Checked<Operation> = Extract<ItemCheck, { ok: true; operation: Operation }>;
 
-export interface Job {
+/** One item on its way through the node: what its steps share. */
+export interface ItemState {
 	ctx: IExecutePaginationFunctions;
 	requestData: RequestData;
 	batch: BatchState;
@@ -62,10 +63,12 @@ const isFor = <Operation>(
 	operation: Operation,
 ): check is Checked<Operation> => check.operation === operation;
 
-function toNodeError(job: Job, error: unknown): NodeError {
+function toNodeError(state: ItemState, error: unknown): NodeError {
 	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
-	if (error instanceof CancelledError) return cancelledError(job.ctx.getNode(), job);
-	return new NodeOperationError(job.ctx.getNode(), error as Error, { itemIndex: job.itemIndex });
+	if (error instanceof CancelledError) return cancelledError(state.ctx.getNode(), state);
+	return new NodeOperationError(state.ctx.getNode(), error as Error, {
+		itemIndex: state.itemIndex,
+	});
 }
 
 export async function runItem<Operation extends 'editImage' | 'getPrediction'>(
@@ -73,13 +76,13 @@ export async function runItem<Operation extends 'editImage' | 'getPrediction'>(
 	requestData: RequestData,
 	operation: Operation,
 	ownCheck: () => Promise<ItemCheck>,
-	work: (job: Job, check: Checked<Operation>) => Promise<INodeExecutionData[]>,
+	work: (state: ItemState, check: Checked<Operation>) => Promise<INodeExecutionData[]>,
 ): Promise<INodeExecutionData[]> {
 	const itemIndex = ctx.getItemIndex();
 	const continueOnFail = ctx.continueOnFail();
 	const batch = batchStateOf(ctx, ownCheck);
 	const controller = enterBatch(ctx, batch);
-	const job: Job = {
+	const state: ItemState = {
 		ctx,
 		requestData,
 		batch,
@@ -92,7 +95,7 @@ export async function runItem<Operation extends 'editImage' | 'getPrediction'>(
 	try {
 		const check = await preflight(ctx, batch, continueOnFail);
 		if (!check || (batch.halted && !continueOnFail)) throw new StoppedByOtherItem();
-		job.apiKey = await apiKeyOf(ctx, batch);
+		state.apiKey = await apiKeyOf(ctx, batch);
 		const checked = asToolCall(ctx.getNode(), check);
 		// The operation parameter takes no expression: the item's check is this operation's.
 		if (!isFor(checked, operation)) {
@@ -100,19 +103,22 @@ export async function runItem<Operation extends 'editImage' | 'getPrediction'>(
 				itemIndex,
 			});
 		}
-		return await work(job, checked);
+		return await work(state, checked);
 	} catch (error) {
 		// Another item failed first (or is invalid) and the node stops: end quietly.
 		if (error instanceof StoppedByOtherItem) return [];
 		if (error instanceof CancelledError && batch.halted) return [];
-		const nodeError = redact(withWarnings(toNodeError(job, error), job.warnings), job.apiKey);
-		const answer = toolFailureAnswer(ctx, nodeError, { itemIndex, predictionId: job.predictionId });
+		const nodeError = redact(withWarnings(toNodeError(state, error), state.warnings), state.apiKey);
+		const answer = toolFailureAnswer(ctx, nodeError, {
+			itemIndex,
+			predictionId: state.predictionId,
+		});
 		if (answer) return [answer];
 		if (continueOnFail) {
 			return [
 				errorItem(nodeError, itemIndex, {
-					...(job.predictionId ? { predictionId: job.predictionId } : {}),
-					...previousPredictions(job),
+					...(state.predictionId ? { predictionId: state.predictionId } : {}),
+					...previousPredictions(state),
 				}),
 			];
 		}
@@ -139,27 +145,31 @@ function logAfterStop(ctx: IExecutePaginationFunctions, batch: BatchState) {
 }
 
 /** Predictions of this item from earlier tries (Retry On Fail), named beside the one delivered. */
-export function previousPredictions(job: Job) {
-	const ids = job.batch.ledger.othersOf(job.itemIndex, job.predictionId);
+export function previousPredictions(state: ItemState) {
+	const ids = state.batch.ledger.othersOf(state.itemIndex, state.predictionId);
 	return ids.length ? { previousPredictionIds: ids } : {};
 }
 
 /** The item's deadline: `timeoutSeconds` counted from `since`. */
-export const limitsOf = (job: Job, timeoutSeconds: number, since = Date.now()) =>
-	deadlineOf(job.itemIndex, job.signal, timeoutSeconds, since);
+export const limitsOf = (state: ItemState, timeoutSeconds: number, since = Date.now()) =>
+	deadlineOf(state.itemIndex, state.signal, timeoutSeconds, since);
 
 /** A prediction that ended in `error`, `failed` or `cancelled` fails the item. */
-export function ensureSucceeded(job: Job, prediction: PredictionAnswer, predictionId: string) {
-	job.batch.ledger.seen(predictionId, prediction.phase);
+export function ensureSucceeded(
+	state: ItemState,
+	prediction: PredictionAnswer,
+	predictionId: string,
+) {
+	state.batch.ledger.seen(predictionId, prediction.phase);
 	if (prediction.phase === 'running' || prediction.phase === 'succeeded') return;
-	throw predictionFailedError(job.ctx.getNode(), prediction, {
-		itemIndex: job.itemIndex,
+	throw predictionFailedError(state.ctx.getNode(), prediction, {
+		itemIndex: state.itemIndex,
 		predictionId,
 	});
 }
 
 export async function finish(
-	job: Job,
+	state: ItemState,
 	prediction: PredictionAnswer,
 	predictionId: string,
 	parameters: EditImageParameters | GetPredictionParameters,
@@ -171,22 +181,22 @@ export async function finish(
 				json: {
 					predictionId,
 					status: prediction.status,
-					...previousPredictions(job),
-					...(job.warnings.length ? { warnings: job.warnings } : {}),
+					...previousPredictions(state),
+					...(state.warnings.length ? { warnings: state.warnings } : {}),
 				},
-				pairedItem: { item: job.itemIndex },
+				pairedItem: { item: state.itemIndex },
 			},
 		];
 	}
-	ensureSucceeded(job, prediction, predictionId);
-	return await successItems(job.ctx, prediction, {
-		itemIndex: job.itemIndex,
+	ensureSucceeded(state, prediction, predictionId);
+	return await successItems(state.ctx, prediction, {
+		itemIndex: state.itemIndex,
 		predictionId,
 		options: parameters.options,
 		requestedFormat: extra.requestedFormat,
-		warnings: job.warnings,
-		extra: previousPredictions(job),
+		warnings: state.warnings,
+		extra: previousPredictions(state),
 		deadline: extra.deadline,
-		signal: job.signal,
+		signal: state.signal,
 	});
 }
