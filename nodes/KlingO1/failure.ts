@@ -107,12 +107,12 @@ export function classify<Body>(
 		if (host.mayHaveCreated && outcome.sent && outcome.retryable) {
 			return {
 				kind: 'retry',
-				message: outcome.problem,
-				mayHaveCreated: `the connection to Eachlabs failed after the create request was sent (${outcome.problem})`,
+				message: outcome.message,
+				mayHaveCreated: `the connection to Eachlabs failed after the create request was sent (${outcome.message})`,
 			};
 		}
-		if (!outcome.retryable) return { kind: 'unsendable', message: outcome.problem };
-		return { kind: 'retry', message: outcome.problem };
+		if (!outcome.retryable) return { kind: 'unsendable', message: outcome.message };
+		return { kind: 'retry', message: outcome.message };
 	}
 	const { statusCode, headers } = outcome;
 	if (statusCode >= 200 && statusCode < 300) return { kind: 'success', response: outcome };

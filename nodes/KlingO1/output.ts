@@ -97,7 +97,7 @@ async function downloadImage(
 		{ deadline: out.deadline, signal: out.signal, minAttempts: 3 },
 	);
 	if (result instanceof RetriesExhausted) {
-		throw downloadFailedError(ctx.getNode(), result.problem, context);
+		throw downloadFailedError(ctx.getNode(), result.message, context);
 	}
 	return result;
 }

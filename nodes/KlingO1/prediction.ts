@@ -37,13 +37,13 @@ import {
  * waited for: only its answer tells the ID of what may have been charged.
  */
 
-interface Limits extends ItemDeadline {
+interface PollDeadline extends ItemDeadline {
 	/** Things worth knowing that did not stop the item (e.g. an unknown status): on the output. */
 	warnings?: string[];
 }
 
 /** A create may hold a slot of the key's limiter (limiter.ts), which learns from its answers. */
-type CreateLimits = Limits & { slot?: CreateFeedback };
+type CreateDeadline = ItemDeadline & { slot?: CreateFeedback };
 
 type RequestData = DeclarativeRestApiSettings.ResultOptions;
 
@@ -78,7 +78,7 @@ function finalOf<T>(
 	context: ErrorContext,
 ): T {
 	if (result instanceof RetriesExhausted) {
-		throw unreachableError(ctx.getNode(), result.problem, context);
+		throw unreachableError(ctx.getNode(), result.message, context);
 	}
 	return result;
 }
@@ -87,7 +87,7 @@ export async function createPrediction(
 	ctx: IExecutePaginationFunctions,
 	requestData: RequestData,
 	body: object,
-	limits: CreateLimits & {
+	limits: CreateDeadline & {
 		ledger: CreateLedger;
 		warnings: string[];
 		/** What a later try compares to resume this create (the body as the fields mapped it). */
@@ -156,7 +156,7 @@ export async function fetchPrediction(
 	ctx: IExecutePaginationFunctions,
 	requestData: RequestData,
 	predictionId: string,
-	limits: Limits,
+	limits: PollDeadline,
 ): Promise<PredictionAnswer> {
 	const context = { itemIndex: limits.itemIndex, predictionId };
 	const options = {
@@ -198,7 +198,7 @@ export async function waitForPrediction(
 	ctx: IExecutePaginationFunctions,
 	requestData: RequestData,
 	predictionId: string,
-	limits: Limits & {
+	limits: PollDeadline & {
 		since: number;
 		timeoutSeconds: number;
 		pollIntervalSeconds?: number;

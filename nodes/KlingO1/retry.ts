@@ -56,7 +56,7 @@ export type Attempt<T> =
 
 /** What the last attempt reported when no retry succeeded in time. */
 export class RetriesExhausted {
-	constructor(readonly problem: string) {}
+	constructor(readonly message: string) {}
 }
 
 /**

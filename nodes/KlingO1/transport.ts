@@ -34,7 +34,7 @@ export interface HttpResponse<Body = unknown> {
  */
 export class ConnectionFailure {
 	constructor(
-		readonly problem: string,
+		readonly message: string,
 		readonly sent: boolean,
 		readonly retryable: boolean,
 	) {}

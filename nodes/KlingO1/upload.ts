@@ -90,7 +90,7 @@ async function presign(
 		{ ...limits, minAttempts: 3 },
 	);
 	if (result instanceof RetriesExhausted) {
-		throw uploadFailedError(ctx.getNode(), result.problem, context);
+		throw uploadFailedError(ctx.getNode(), result.message, context);
 	}
 	return result;
 }
@@ -147,7 +147,7 @@ async function put(
 		{ ...limits, minAttempts: 3 },
 	);
 	if (result instanceof RetriesExhausted) {
-		throw uploadFailedError(ctx.getNode(), result.problem, context);
+		throw uploadFailedError(ctx.getNode(), result.message, context);
 	}
 	return result;
 }
