@@ -33,7 +33,7 @@ import { queueDeadline, waitForSlot } from '../slotWait';
 import { isToolCall } from '../toolCall';
 import type { UploadedImage } from '../upload';
 import { uploadBinaryImages, withUploadedUrls } from '../upload';
-import type { ItemState, RequestData } from './itemCycle';
+import type { Checked, ItemState, RequestData } from './itemCycle';
 import { ensureSucceeded, finish, limitsOf, previousPredictions, runItem } from './itemCycle';
 
 /*
@@ -214,7 +214,7 @@ export const option: INodePropertyOptions = {
  * The body the routing mapped from the fields, in the exact shape the API takes, with the
  * uploaded files' public URLs in place of the binary entries.
  */
-function createBody(state: ItemState, images: BinaryImage[] = [], uploaded: UploadedImage[] = []) {
+function createBody(state: ItemState, images: BinaryImage[], uploaded: UploadedImage[]) {
 	const mapped = state.requestData.options.body as { input?: { image_urls?: unknown } } | undefined;
 	const body = createBodySchema.safeParse(
 		mapped?.input
@@ -249,6 +249,124 @@ function jobTimesOf(state: ItemState, parameters: EditImageParameters) {
 	});
 }
 
+/** A create with the item's deadline, and a slot when it holds one. */
+type Create = (limits: {
+	deadline: number;
+	signal: AbortSignal;
+	slot?: Release;
+}) => Promise<string>;
+
+/**
+ * Everything before the create: the earlier try's prediction to resume (Retry On Fail), else the
+ * uploads and the body; and the create itself, which names the prediction at once.
+ */
+async function prepareCreate(state: ItemState, check: Checked<'editImage'>) {
+	const { ledger } = state.batch;
+	// Retry On Fail: what an earlier try paid for is resumed by its ID, not created again. The
+	// key is the request as the fields mapped it: uploads give new URLs on every try.
+	const requestKey = JSON.stringify(state.requestData.options.body);
+	const earlier = ledger.resumable(state.itemIndex, requestKey)?.predictionId;
+	state.warnings.push(...ledger.unclearBefore(state.itemIndex));
+	if (earlier) {
+		const resume: Create = async () => (state.predictionId = earlier);
+		return { uploaded: [], create: resume, resumed: true };
+	}
+	// Before the item queues for a slot: its uploads overlap the predictions ahead of it.
+	const images = check.binaryImages;
+	const uploaded = await uploadBinaryImages(
+		state.ctx,
+		state.requestData,
+		images,
+		limitsOf(state, check.parameters.options.timeoutSeconds),
+	);
+	const body = createBody(state, images, uploaded);
+	const create: Create = async (limits) => {
+		state.predictionId = await createPrediction(state.ctx, state.requestData, body, {
+			...limits,
+			itemIndex: state.itemIndex,
+			ledger,
+			warnings: state.warnings,
+			requestKey,
+		});
+		return state.predictionId;
+	};
+	return { uploaded, create, resumed: false };
+}
+
+/** Wait for Completion off: the prediction's ID at once. */
+async function createWithoutWaiting(
+	state: ItemState,
+	parameters: EditImageParameters,
+	create: Create,
+): Promise<INodeExecutionData[]> {
+	// Nothing to hold a slot for: creates beyond the API's limit wait out its 429s.
+	const predictionId = await create(limitsOf(state, parameters.options.timeoutSeconds));
+	return [
+		{
+			json: {
+				predictionId,
+				status: 'processing',
+				estimatedCostUsd: costOf(parameters.numImages),
+				...previousPredictions(state),
+				...(state.warnings.length ? { warnings: state.warnings } : {}),
+			},
+			pairedItem: { item: state.itemIndex },
+		},
+	];
+}
+
+/** Wait for Completion on: a slot, the create, the polls (the slot freed), the images. */
+async function createAndWait(
+	state: ItemState,
+	parameters: EditImageParameters,
+	prepared: { create: Create; resumed: boolean; startedAt: number },
+): Promise<INodeExecutionData[]> {
+	const { timeoutSeconds, pollIntervalSeconds } = parameters.options;
+	const { startedAt } = prepared;
+	const toolCall = isToolCall(state.ctx.getNode());
+	const slots = slotsFor(state.apiKey, String(state.requestData.options.baseURL ?? ''));
+	const release = await waitForSlot(slots, state.signal, {
+		node: state.ctx.getNode(),
+		itemIndex: state.itemIndex,
+		startedAt,
+		deadline: queueDeadline(startedAt, timeoutSeconds, state.itemIndex, toolCall),
+		toolCall,
+	});
+	let prediction: PredictionAnswer;
+	let predictionId: string;
+	// A batch item's timeout counts from here (its time queued is bounded on its own); an AI
+	// Agent's tool call has someone waiting, so all its time counts.
+	const since = Date.now();
+	const limits = limitsOf(state, timeoutSeconds, toolCall ? startedAt : since);
+	let succeeded = false;
+	try {
+		predictionId = await prepared.create({ ...limits, slot: release });
+		prediction = await waitForPrediction(state.ctx, state.requestData, predictionId, {
+			...limits,
+			since,
+			timeoutSeconds,
+			pollIntervalSeconds,
+			warnings: state.warnings,
+			// A prediction resumed from an earlier try is polled at once and teaches nothing.
+			created: prepared.resumed
+				? undefined
+				: { at: Date.now(), jobTimes: jobTimesOf(state, parameters) },
+		});
+		ensureSucceeded(state, prediction, predictionId);
+		succeeded = true;
+	} finally {
+		// When the node stops on errors, halt the batch BEFORE the slot is freed: otherwise the
+		// next queued item would take it and create one more paid prediction.
+		const stoppedByUser = state.ctx.getExecutionCancelSignal()?.aborted === true;
+		if (!succeeded && !state.continueOnFail && !stoppedByUser) haltBatch(state.batch);
+		release();
+	}
+	return await finish(state, prediction, predictionId, parameters, {
+		deadline: limits.deadline,
+		requestedFormat: parameters.outputFormat,
+	});
+}
+
 async function execute(
 	this: IExecutePaginationFunctions,
 	requestData: RequestData,
@@ -256,100 +374,14 @@ async function execute(
 	const ownCheck = () => checkMappedEditItem(this, requestData.options.body);
 	return await runItem(this, requestData, 'editImage', ownCheck, async (state, check) => {
 		const { parameters } = check;
-		const { timeoutSeconds, pollIntervalSeconds } = parameters.options;
 		const startedAt = Date.now();
-		const toolCall = isToolCall(state.ctx.getNode());
-		const { ledger } = state.batch;
-		// Retry On Fail: what an earlier try paid for is resumed by its ID, not created again. The
-		// key is the request as the fields mapped it: uploads give new URLs on every try.
-		const requestKey = JSON.stringify(state.requestData.options.body);
-		const earlier = ledger.resumable(state.itemIndex, requestKey)?.predictionId;
-		state.warnings.push(...ledger.unclearBefore(state.itemIndex));
-		// Before the item queues for a slot: its uploads overlap the predictions ahead of it. A
-		// prediction resumed from an earlier try needs none.
-		const images = earlier ? [] : check.binaryImages;
-		const uploaded = await uploadBinaryImages(
-			state.ctx,
-			state.requestData,
-			images,
-			limitsOf(state, timeoutSeconds),
-		);
-		const recorded = (items: INodeExecutionData[]) =>
-			uploaded.length
-				? items.map((item) => ({ ...item, json: { ...item.json, uploadedImages: uploaded } }))
-				: items;
-		const body = earlier ? undefined : createBody(state, images, uploaded);
-		/** Creates the prediction (or takes the earlier try's) and names it at once. */
-		const create = async (limits: { deadline: number; signal: AbortSignal; slot?: Release }) => {
-			state.predictionId = body
-				? await createPrediction(state.ctx, state.requestData, body, {
-						...limits,
-						itemIndex: state.itemIndex,
-						ledger,
-						warnings: state.warnings,
-						requestKey,
-					})
-				: (earlier as string);
-			return state.predictionId;
-		};
-
-		if (!parameters.waitForCompletion) {
-			// Nothing to hold a slot for: creates beyond the API's limit wait out its 429s.
-			const predictionId = await create(limitsOf(state, timeoutSeconds));
-			return recorded([
-				{
-					json: {
-						predictionId,
-						status: 'processing',
-						estimatedCostUsd: costOf(parameters.numImages),
-						...previousPredictions(state),
-						...(state.warnings.length ? { warnings: state.warnings } : {}),
-					},
-					pairedItem: { item: state.itemIndex },
-				},
-			]);
-		}
-
-		const slots = slotsFor(state.apiKey, String(state.requestData.options.baseURL ?? ''));
-		const release = await waitForSlot(slots, state.signal, {
-			node: state.ctx.getNode(),
-			itemIndex: state.itemIndex,
-			startedAt,
-			deadline: queueDeadline(startedAt, timeoutSeconds, state.itemIndex, toolCall),
-			toolCall,
-		});
-		let prediction: PredictionAnswer;
-		let predictionId: string;
-		// A batch item's timeout counts from here (its time queued is bounded on its own); an AI
-		// Agent's tool call has someone waiting, so all its time counts.
-		const since = Date.now();
-		const limits = limitsOf(state, timeoutSeconds, toolCall ? startedAt : since);
-		let succeeded = false;
-		try {
-			predictionId = await create({ ...limits, slot: release });
-			prediction = await waitForPrediction(state.ctx, state.requestData, predictionId, {
-				...limits,
-				since,
-				timeoutSeconds,
-				pollIntervalSeconds,
-				warnings: state.warnings,
-				// A prediction resumed from an earlier try is polled at once and teaches nothing.
-				created: body ? { at: Date.now(), jobTimes: jobTimesOf(state, parameters) } : undefined,
-			});
-			ensureSucceeded(state, prediction, predictionId);
-			succeeded = true;
-		} finally {
-			// When the node stops on errors, halt the batch BEFORE the slot is freed: otherwise the
-			// next queued item would take it and create one more paid prediction.
-			const stoppedByUser = state.ctx.getExecutionCancelSignal()?.aborted === true;
-			if (!succeeded && !state.continueOnFail && !stoppedByUser) haltBatch(state.batch);
-			release();
-		}
-		return recorded(
-			await finish(state, prediction, predictionId, parameters, {
-				deadline: limits.deadline,
-				requestedFormat: parameters.outputFormat,
-			}),
-		);
+		const { uploaded, create, resumed } = await prepareCreate(state, check);
+		const items = parameters.waitForCompletion
+			? await createAndWait(state, parameters, { create, resumed, startedAt })
+			: await createWithoutWaiting(state, parameters, create);
+		// The uploaded files' public URLs: a run with these URLs skips the upload.
+		return uploaded.length
+			? items.map((item) => ({ ...item, json: { ...item.json, uploadedImages: uploaded } }))
+			: items;
 	});
 }

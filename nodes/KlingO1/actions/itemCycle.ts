@@ -34,7 +34,7 @@ import { asToolCall, toolFailureAnswer } from '../toolAnswer';
 export type RequestData = DeclarativeRestApiSettings.ResultOptions;
 
 /** The operations, each with the item check its parameters passed. */
-type Checked<Operation> = Extract<ItemCheck, { ok: true; operation: Operation }>;
+export type Checked<Operation> = Extract<ItemCheck, { ok: true; operation: Operation }>;
 
 /** One item on its way through the node: what its steps share. */
 export interface ItemState {
