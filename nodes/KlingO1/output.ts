@@ -8,7 +8,7 @@ import type {
 import { PRICE_PER_IMAGE_USD } from './constants';
 import { downloadFailedError, expiredImageError, unexpectedAnswerError } from './errors';
 import { classify, hosts, retryOf } from './failure';
-import { RetriesExhausted, retryUntil } from './retry';
+import { retryOrGiveUp } from './retry';
 import type { NodeOptions, PredictionAnswer } from './schemas';
 import { ConnectionFailure, fetchFile, perRequestTimeout, requestTimeout } from './transport';
 
@@ -61,7 +61,7 @@ async function downloadImage(
 	out: OutputContext,
 ): Promise<IBinaryData> {
 	const context = { itemIndex: out.itemIndex, predictionId: out.predictionId, imageIndex };
-	const result = await retryUntil<IBinaryData>(
+	return await retryOrGiveUp<IBinaryData>(
 		async () => {
 			const file = await fetchFile(
 				ctx,
@@ -95,11 +95,8 @@ async function downloadImage(
 			}
 		},
 		{ deadline: out.deadline, signal: out.signal, minAttempts: 3 },
+		(message) => downloadFailedError(ctx.getNode(), message, context),
 	);
-	if (result instanceof RetriesExhausted) {
-		throw downloadFailedError(ctx.getNode(), result.message, context);
-	}
-	return result;
 }
 
 /** The items a finished, successful prediction becomes. */

@@ -18,7 +18,7 @@ import { PollTimer, REPLAN_MS } from './pollSchedule';
 import type { Attempt } from './retry';
 import type { ItemDeadline } from './cancellation';
 import { CancelledError } from './cancellation';
-import { pause, RetriesExhausted, retryAfterMs, retryUntil } from './retry';
+import { pause, retryAfterMs, retryOrGiveUp } from './retry';
 import type { CreateLedger } from './ledger';
 import type { PredictionAnswer } from './schemas';
 import { createAnswerSchema, predictionAnswerSchema } from './schemas';
@@ -72,17 +72,6 @@ function apiFailure(
 	return apiAnswerError(ctx.getNode(), statusCode, body, context);
 }
 
-function finalOf<T>(
-	ctx: IExecutePaginationFunctions,
-	result: T | RetriesExhausted,
-	context: ErrorContext,
-): T {
-	if (result instanceof RetriesExhausted) {
-		throw unreachableError(ctx.getNode(), result.message, context);
-	}
-	return result;
-}
-
 export async function createPrediction(
 	ctx: IExecutePaginationFunctions,
 	requestData: RequestData,
@@ -112,43 +101,46 @@ export async function createPrediction(
 		);
 		return { retry: problem };
 	};
-	const result = await retryUntil(async () => {
-		// Once the batch has halted (or was stopped) nothing new is created; a create already on
-		// its way is never abandoned (below).
-		if (limits.signal.aborted) throw new CancelledError();
-		// After a 429 the slot waits for room; a create let go after the item's time is not sent.
-		await limits.slot?.ready(limits.signal);
-		if (Date.now() >= limits.deadline) return { retry: hosts.create.busy(429) };
-		// A create that times out may still have been made: give it time to answer.
-		const timeout = requestTimeout(perRequestTimeout(ctx, 60_000), limits.deadline, 15_000);
-		const record = limits.ledger.sending(limits.itemIndex, limits.requestKey);
-		const answer = await sendCreate(ctx, requestData, { body, timeout });
-		if (!(answer instanceof ConnectionFailure) && answer.statusCode === 429) {
-			limits.slot?.rateLimited(retryAfterMs(answer.headers));
-		}
-		const verdict = classify(answer, hosts.create);
-		if (verdict.kind === 'retry' && verdict.mayHaveCreated) {
-			limits.ledger.unknown(record, verdict.message);
-			return unclear(verdict.mayHaveCreated, verdict.message);
-		}
-		if (verdict.kind !== 'success') limits.ledger.nothing(record);
-		if (verdict.kind === 'retry') return retryOf(verdict);
-		if (verdict.kind !== 'success') throw apiFailure(ctx, verdict, context);
-		const { statusCode } = verdict.response;
-		const created = createAnswerSchema.safeParse(verdict.response.body);
-		if (!created.success) {
-			limits.ledger.unknown(record, 'the answer gave no prediction ID');
-			throw unexpectedAnswerError(
-				ctx.getNode(),
-				`the create request succeeded (HTTP ${statusCode}) but gave no prediction ID: ${describeBody(verdict.response.body)}`,
-				context,
-			);
-		}
-		limits.ledger.created(record, created.data.predictionID);
-		limits.slot?.accepted();
-		return { done: created.data.predictionID };
-	}, limits);
-	return finalOf(ctx, result, context);
+	return await retryOrGiveUp(
+		async () => {
+			// Once the batch has halted (or was stopped) nothing new is created; a create already on
+			// its way is never abandoned (below).
+			if (limits.signal.aborted) throw new CancelledError();
+			// After a 429 the slot waits for room; a create let go after the item's time is not sent.
+			await limits.slot?.ready(limits.signal);
+			if (Date.now() >= limits.deadline) return { retry: hosts.create.busy(429) };
+			// A create that times out may still have been made: give it time to answer.
+			const timeout = requestTimeout(perRequestTimeout(ctx, 60_000), limits.deadline, 15_000);
+			const record = limits.ledger.sending(limits.itemIndex, limits.requestKey);
+			const answer = await sendCreate(ctx, requestData, { body, timeout });
+			if (!(answer instanceof ConnectionFailure) && answer.statusCode === 429) {
+				limits.slot?.rateLimited(retryAfterMs(answer.headers));
+			}
+			const verdict = classify(answer, hosts.create);
+			if (verdict.kind === 'retry' && verdict.mayHaveCreated) {
+				limits.ledger.unknown(record, verdict.message);
+				return unclear(verdict.mayHaveCreated, verdict.message);
+			}
+			if (verdict.kind !== 'success') limits.ledger.nothing(record);
+			if (verdict.kind === 'retry') return retryOf(verdict);
+			if (verdict.kind !== 'success') throw apiFailure(ctx, verdict, context);
+			const { statusCode } = verdict.response;
+			const created = createAnswerSchema.safeParse(verdict.response.body);
+			if (!created.success) {
+				limits.ledger.unknown(record, 'the answer gave no prediction ID');
+				throw unexpectedAnswerError(
+					ctx.getNode(),
+					`the create request succeeded (HTTP ${statusCode}) but gave no prediction ID: ${describeBody(verdict.response.body)}`,
+					context,
+				);
+			}
+			limits.ledger.created(record, created.data.predictionID);
+			limits.slot?.accepted();
+			return { done: created.data.predictionID };
+		},
+		limits,
+		(message) => unreachableError(ctx.getNode(), message, context),
+	);
 }
 
 /** One look at a prediction; transient failures are retried, so polling survives them. */
@@ -164,25 +156,28 @@ export async function fetchPrediction(
 		url: `${PREDICTION_PATH}${encodeURIComponent(predictionId)}`,
 		body: undefined,
 	};
-	const result = await retryUntil(async () => {
-		const timeout = requestTimeout(perRequestTimeout(ctx, 30_000), limits.deadline);
-		const answer = await sendToApi(ctx, requestData, { ...options, timeout }, limits.signal);
-		const verdict = classify(answer, hosts.api);
-		if (verdict.kind === 'retry') return retryOf(verdict);
-		if (verdict.kind !== 'success') throw apiFailure(ctx, verdict, context);
-		const { body } = verdict.response;
-		const parsed = predictionAnswerSchema.safeParse(body);
-		if (!parsed.success) {
-			throw unexpectedAnswerError(
-				ctx.getNode(),
-				`the prediction's state could not be read: ${describeBody(body)}`,
-				context,
-			);
-		}
-		noteUnknownStatus(parsed.data, limits.warnings);
-		return { done: parsed.data };
-	}, limits);
-	return finalOf(ctx, result, context);
+	return await retryOrGiveUp(
+		async () => {
+			const timeout = requestTimeout(perRequestTimeout(ctx, 30_000), limits.deadline);
+			const answer = await sendToApi(ctx, requestData, { ...options, timeout }, limits.signal);
+			const verdict = classify(answer, hosts.api);
+			if (verdict.kind === 'retry') return retryOf(verdict);
+			if (verdict.kind !== 'success') throw apiFailure(ctx, verdict, context);
+			const { body } = verdict.response;
+			const parsed = predictionAnswerSchema.safeParse(body);
+			if (!parsed.success) {
+				throw unexpectedAnswerError(
+					ctx.getNode(),
+					`the prediction's state could not be read: ${describeBody(body)}`,
+					context,
+				);
+			}
+			noteUnknownStatus(parsed.data, limits.warnings);
+			return { done: parsed.data };
+		},
+		limits,
+		(message) => unreachableError(ctx.getNode(), message, context),
+	);
 }
 
 /** Says once per item which status the node did not know and treated as still running. */

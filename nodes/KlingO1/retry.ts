@@ -83,3 +83,14 @@ export async function retryUntil<T>(
 		await pause(wait, limits.signal);
 	}
 }
+
+/** `retryUntil`, throwing the error `giveUp` builds from the last problem when no retry succeeded. */
+export async function retryOrGiveUp<T>(
+	attempt: (round: number) => Promise<Attempt<T>>,
+	limits: { deadline: number; signal: AbortSignal; minAttempts?: number },
+	giveUp: (message: string) => Error,
+): Promise<T> {
+	const result = await retryUntil(attempt, limits);
+	if (result instanceof RetriesExhausted) throw giveUp(result.message);
+	return result;
+}

@@ -14,7 +14,7 @@ import { Slots } from './limiter';
 import type { ItemDeadline } from './cancellation';
 import { CancelledError } from './cancellation';
 import { classify, hosts, retryOf } from './failure';
-import { RetriesExhausted, retryUntil } from './retry';
+import { retryOrGiveUp } from './retry';
 import type { PresignAnswer } from './schemas';
 import { presignAnswerSchema } from './schemas';
 import { perRequestTimeout, requestTimeout, sendFile, sendToApi } from './transport';
@@ -55,7 +55,7 @@ async function presign(
 	limits: ItemDeadline,
 	context: Context,
 ): Promise<PresignAnswer> {
-	const result = await retryUntil<PresignAnswer>(
+	return await retryOrGiveUp<PresignAnswer>(
 		async () => {
 			const answer = await sendToApi(
 				ctx,
@@ -88,11 +88,8 @@ async function presign(
 			return { done: parsed.data };
 		},
 		{ ...limits, minAttempts: 3 },
+		(message) => uploadFailedError(ctx.getNode(), message, context),
 	);
-	if (result instanceof RetriesExhausted) {
-		throw uploadFailedError(ctx.getNode(), result.message, context);
-	}
-	return result;
 }
 
 /** `<Code>SignatureDoesNotMatch</Code>` of a storage error answer, when there is one. */
@@ -115,7 +112,7 @@ async function put(
 			Object.entries(ticket.required_headers ?? {}).map(([name, value]) => [name, String(value)]),
 		),
 	};
-	const result = await retryUntil<true | typeof EXPIRED>(
+	return await retryOrGiveUp<true | typeof EXPIRED>(
 		async () => {
 			// A fresh read for every attempt: a stream that went half-way cannot be sent again.
 			const body = await openImage(ctx, image);
@@ -145,11 +142,8 @@ async function put(
 			);
 		},
 		{ ...limits, minAttempts: 3 },
+		(message) => uploadFailedError(ctx.getNode(), message, context),
 	);
-	if (result instanceof RetriesExhausted) {
-		throw uploadFailedError(ctx.getNode(), result.message, context);
-	}
-	return result;
 }
 
 async function uploadOne(
