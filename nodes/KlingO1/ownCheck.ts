@@ -1,4 +1,4 @@
-import type { IDataObject, IExecuteSingleFunctions } from 'n8n-workflow';
+import type { IDataObject, IExecuteSingleFunctions, INodeProperties } from 'n8n-workflow';
 
 import type { ItemCheck } from './parameters';
 import { checkItem, checkValues } from './parameters';
@@ -37,9 +37,22 @@ function imagesOf(imageUrls: unknown): IDataObject {
 	};
 }
 
+/** Each field's value back from the key of the API's `input` its `routing.send.property` fills. */
+function fieldValuesOf(input: IDataObject, fields: INodeProperties[]): IDataObject {
+	const values: IDataObject = {};
+	for (const field of fields) {
+		const property = field.routing?.send?.property;
+		if (typeof property === 'string' && property.startsWith('input.')) {
+			values[field.name] = input[property.slice('input.'.length)];
+		}
+	}
+	return values;
+}
+
 export async function checkMappedEditItem(
 	ctx: IExecuteSingleFunctions,
 	body: unknown,
+	fields: INodeProperties[],
 ): Promise<ItemCheck> {
 	const itemIndex = ctx.getItemIndex();
 	const input = isObject(body) && isObject(body.input) ? body.input : undefined;
@@ -48,13 +61,9 @@ export async function checkMappedEditItem(
 		return await checkItem(ctx, itemIndex);
 	}
 	return await checkValues(ctx, itemIndex, {
+		...fieldValuesOf(input, fields),
 		operation: 'editImage',
-		prompt: input.prompt,
 		images: imagesOf(input.image_urls),
-		numImages: input.num_images,
-		resolution: input.resolution,
-		aspectRatio: input.aspect_ratio,
-		outputFormat: input.output_format,
 		waitForCompletion,
 		options,
 	});

@@ -130,16 +130,8 @@ export async function checkValues(
 			: { ok: false, problems: problemsOf(parsed.error) };
 	}
 	const images = imageInputsOf(values.images);
-	const parsed = editImageSchema.safeParse({
-		prompt: values.prompt,
-		images,
-		numImages: values.numImages,
-		resolution: values.resolution,
-		aspectRatio: values.aspectRatio,
-		outputFormat: values.outputFormat,
-		waitForCompletion: values.waitForCompletion,
-		options,
-	});
+	// The schema names the fields it checks (and drops the others, e.g. Get Prediction's).
+	const parsed = editImageSchema.safeParse({ ...values, images, options });
 	const files = await checkBinaryImages(ctx, itemIndex, images);
 	const all = [...(parsed.success ? [] : problemsOf(parsed.error)), ...files.problems];
 	return parsed.success && all.length === 0

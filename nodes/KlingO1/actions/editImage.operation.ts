@@ -371,7 +371,7 @@ async function execute(
 	this: IExecutePaginationFunctions,
 	requestData: RequestData,
 ): Promise<INodeExecutionData[]> {
-	const ownCheck = () => checkMappedEditItem(this, requestData.options.body);
+	const ownCheck = () => checkMappedEditItem(this, requestData.options.body, properties);
 	return await runItem(this, requestData, 'editImage', ownCheck, async (state, check) => {
 		const { parameters } = check;
 		const startedAt = Date.now();
