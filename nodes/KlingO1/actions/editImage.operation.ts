@@ -34,7 +34,7 @@ import { isToolCall } from '../toolCall';
 import type { UploadedImage } from '../upload';
 import { uploadBinaryImages, withUploadedUrls } from '../upload';
 import type { Checked, ItemState, RequestData } from './itemCycle';
-import { ensureSucceeded, finish, limitsOf, previousPredictions, runItem } from './itemCycle';
+import { ensureSucceeded, finish, itemDeadline, previousPredictions, runItem } from './itemCycle';
 
 /*
  * Edit Image: a prompt and 1 to 10 images in, edited images out. Its fields map the create
@@ -277,7 +277,7 @@ async function prepareCreate(state: ItemState, check: Checked<'editImage'>) {
 		state.ctx,
 		state.requestData,
 		images,
-		limitsOf(state, check.parameters.options.timeoutSeconds),
+		itemDeadline(state, check.parameters.options.timeoutSeconds),
 	);
 	const body = createBody(state, images, uploaded);
 	const create: Create = async (limits) => {
@@ -300,7 +300,7 @@ async function createWithoutWaiting(
 	create: Create,
 ): Promise<INodeExecutionData[]> {
 	// Nothing to hold a slot for: creates beyond the API's limit wait out its 429s.
-	const predictionId = await create(limitsOf(state, parameters.options.timeoutSeconds));
+	const predictionId = await create(itemDeadline(state, parameters.options.timeoutSeconds));
 	return [
 		{
 			json: {
@@ -337,7 +337,7 @@ async function createAndWait(
 	// A batch item's timeout counts from here (its time queued is bounded on its own); an AI
 	// Agent's tool call has someone waiting, so all its time counts.
 	const since = Date.now();
-	const limits = limitsOf(state, timeoutSeconds, toolCall ? startedAt : since);
+	const limits = itemDeadline(state, timeoutSeconds, toolCall ? startedAt : since);
 	let succeeded = false;
 	try {
 		predictionId = await prepared.create({ ...limits, slot: release });

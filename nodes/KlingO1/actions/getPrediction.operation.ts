@@ -9,7 +9,7 @@ import { PREDICTION_PATH } from '../constants';
 import { checkItem } from '../parameters';
 import { fetchPrediction, waitForPrediction } from '../prediction';
 import type { RequestData } from './itemCycle';
-import { finish, limitsOf, runItem } from './itemCycle';
+import { finish, itemDeadline, runItem } from './itemCycle';
 
 /*
  * Get Prediction: a prediction made earlier (one that timed out, or was not waited for), looked
@@ -85,7 +85,7 @@ async function execute(
 		const { predictionId, options } = parameters;
 		state.predictionId = predictionId;
 		const since = Date.now();
-		const limits = limitsOf(state, options.timeoutSeconds, since);
+		const limits = itemDeadline(state, options.timeoutSeconds, since);
 		const prediction = parameters.waitForCompletion
 			? await waitForPrediction(state.ctx, state.requestData, predictionId, {
 					...limits,

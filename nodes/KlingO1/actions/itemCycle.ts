@@ -151,7 +151,7 @@ export function previousPredictions(state: ItemState) {
 }
 
 /** The item's deadline: `timeoutSeconds` counted from `since`. */
-export const limitsOf = (state: ItemState, timeoutSeconds: number, since = Date.now()) =>
+export const itemDeadline = (state: ItemState, timeoutSeconds: number, since = Date.now()) =>
 	deadlineOf(state.itemIndex, state.signal, timeoutSeconds, since);
 
 /** A prediction that ended in `error`, `failed` or `cancelled` fails the item. */
