@@ -20,15 +20,6 @@ import { ConnectionFailure } from './transport';
  * The caller turns a failure into the error its host's user needs (errors.ts).
  */
 
-/** A verdict that fails the item: its host's error says why. */
-export type Failure<Body> = Exclude<Verdict<Body>, { kind: 'success' | 'retry' }>;
-
-/** A retry verdict as `retryUntil` takes it. */
-export const retryOf = (verdict: { message: string; waitMs?: number }): Attempt<never> => ({
-	retry: verdict.message,
-	waitMs: verdict.waitMs,
-});
-
 type Verdict<Body> =
 	| { kind: 'success'; response: HttpResponse<Body> }
 	| {
@@ -43,6 +34,15 @@ type Verdict<Body> =
 	| { kind: 'unsendable'; message: string }
 	| { kind: 'redirect'; message: string; response: HttpResponse<Body> }
 	| { kind: 'refused'; response: HttpResponse<Body> };
+
+/** A verdict that fails the item: its host's error says why. */
+export type Failure<Body> = Exclude<Verdict<Body>, { kind: 'success' | 'retry' }>;
+
+/** A retry verdict as `retryUntil` takes it. */
+export const retryOf = (verdict: { message: string; waitMs?: number }): Attempt<never> => ({
+	retry: verdict.message,
+	waitMs: verdict.waitMs,
+});
 
 interface Host {
 	/** The message of a retried status, which the final error quotes when no retry succeeds. */
