@@ -27,7 +27,11 @@ function downloadImagesSetting(node: INode): unknown {
 export function asToolCall(node: INode, check: ItemCheck & { ok: true }): ItemCheck & { ok: true } {
 	if (!isToolCall(node) || downloadImagesSetting(node) !== undefined) return check;
 	const options = { ...check.parameters.options, downloadImages: false };
-	return { ...check, parameters: { ...check.parameters, options } } as ItemCheck & { ok: true };
+	// One branch per operation, so that each keeps its own parameters' type.
+	if (check.operation === 'editImage') {
+		return { ...check, parameters: { ...check.parameters, options } };
+	}
+	return { ...check, parameters: { ...check.parameters, options } };
 }
 
 /**
