@@ -1,4 +1,4 @@
-// Every paid prediction accounted for (issue 9): whatever goes wrong, each prediction the fake
+// Every paid prediction accounted for: whatever goes wrong, each prediction the fake
 // Eachlabs created in an execution is delivered, or named with its item in the output or the
 // error. Each test compares the set of prediction ids the fake created with the set the node
 // delivered or named.

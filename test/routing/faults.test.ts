@@ -1,7 +1,6 @@
-// Faults of the real API, over real HTTP against the fake Eachlabs (issue 5, "Faults" and
-// "Secrets"): transient errors on polls, downloads and creates, malformed answers, expired
-// outputs, stopping, continue-on-fail, stop-on-first-failure, the per-prediction timeout, and the
-// API key staying where it belongs.
+// Faults of the real API, over real HTTP against the fake Eachlabs: transient errors on polls,
+// downloads and creates, malformed answers, expired outputs, stopping, continue-on-fail,
+// stop-on-first-failure, the per-prediction timeout, and the API key staying where it belongs.
 import net from 'net';
 
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';

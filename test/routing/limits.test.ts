@@ -1,4 +1,4 @@
-// Rate limits (issue 5): at most 10 predictions in flight per API key in one process, shared by
+// Rate limits: at most 10 predictions in flight per API key in one process, shared by
 // items and by executions side by side; 429s waited out within the item's timeout; queue time not
 // counted against the timeout; with Wait for Completion off, creates wait out the API's 429s.
 import {

@@ -1,4 +1,4 @@
-// Soak (issues 5 and 9): 60 items through seeded 5xx and connection resets on every route, with the
+// Soak: 60 items through seeded 5xx and connection resets on every route, with the
 // API's 10-concurrent limit → 60 successes, no duplicate prediction, never more than 10 in flight;
 // and with gateway 504s after the create was stored, every prediction delivered or announced.
 // Each item has its own prompt: the fake draws a create's faults from its body, so every item

@@ -324,7 +324,7 @@ describe('fake Eachlabs server', () => {
 		expect(Date.now() - started).toBeGreaterThanOrEqual(240);
 	});
 
-	test('issue 9 switches: [reject], [answer-delay], gateway 504 after the create, delayAnswer', async () => {
+	test('the lost-answer switches: [reject], [answer-delay], gateway 504 after the create, delayAnswer', async () => {
 		const rejected = await create({ prompt: 'x [reject]' });
 		expect(rejected.status).toBe(400);
 		expect(fake.stats()).toMatchObject({ createRequests: 1, creates: 0 });
