@@ -134,6 +134,63 @@ describe('fake Eachlabs server', () => {
 		expect(fake.stats()).toMatchObject({ createRequests: bad.length + 3, creates: 1 });
 	});
 
+	// The fake's address check is written independently of the node's, so the node's own check
+	// is tested against a second opinion: these hosts come from the special-purpose registries.
+	test('refuses image URLs on loopback, private, shared and link-local addresses, not public ones', async () => {
+		const refused = [
+			'localhost',
+			'img.localhost',
+			'0.0.0.1',
+			'10.1.2.3',
+			'100.64.0.1',
+			'100.127.255.254',
+			'127.0.0.2',
+			'169.254.169.254',
+			'172.16.0.1',
+			'172.31.255.254',
+			'192.168.0.1',
+			'[::]',
+			'[::1]',
+			'[fc00::1]',
+			'[fdff::1]',
+			'[fe80::1]',
+			'[febf::1]',
+			'[::ffff:127.0.0.1]',
+			'[::ffff:8.8.8.8]',
+		];
+		const allowed = [
+			'example.com',
+			'8.8.8.8',
+			'11.0.0.1',
+			'100.63.255.255',
+			'100.128.0.1',
+			'172.15.255.255',
+			'172.32.0.1',
+			'169.253.0.1',
+			'192.169.0.1',
+			'[2001:4860::8888]',
+			'[fec0::1]',
+		];
+		// More creates than the 10-concurrent limit allows at once: the limit is not the subject.
+		fake.configure({ rateLimit: null });
+		for (const host of refused) {
+			const res = await create({ image_urls: [`https://${host}/a.png`] });
+			expect({ host, status: res.status, details: res.body.details }).toEqual({
+				host,
+				status: 400,
+				details: 'image_urls[0] points to a local or private host, which cannot be fetched',
+			});
+		}
+		for (const host of allowed) {
+			const res = await create({ image_urls: [`https://${host}/a.png`] });
+			expect({ host, status: res.status }).toEqual({ host, status: 200 });
+		}
+		expect(fake.stats()).toMatchObject({
+			createRequests: refused.length + allowed.length,
+			creates: allowed.length,
+		});
+	});
+
 	test('create -> poll -> success -> download, outputs on another host', async () => {
 		const created = await create({ num_images: 2, output_format: 'jpeg' });
 		expect(created.status).toBe(200);
