@@ -10,7 +10,6 @@ import type { FakeEachlabs } from '../fake-eachlabs';
 import {
 	API_KEY,
 	createRequests,
-	editParams,
 	fakeLifecycle,
 	fastRetries,
 	manyItems,
@@ -21,7 +20,7 @@ import {
 	until,
 } from '../helpers/faultKit';
 import { binaryBuffer, runNode } from '../helpers/n8n';
-import { getPrediction } from '../helpers/params';
+import { editImage, getPrediction } from '../helpers/params';
 import { json, startStub } from '../helpers/stubApi';
 
 const startFake = fakeLifecycle();
@@ -67,7 +66,7 @@ async function expectImage(fake: FakeEachlabs, item: INodeExecutionData, index =
  */
 async function warmUp(baseUrl: string) {
 	await runNode({
-		parameters: editParams({
+		parameters: editImage({
 			prompt: 'Put @Image1 on the warm-up table',
 			options: { downloadImages: false },
 		}),
@@ -88,7 +87,7 @@ describe('a halt never abandons a create that was sent', () => {
 		for (let i = 0; i < 10; i++)
 			marks[i] = i === 3 ? '[reject] [answer-delay:800]' : '[answer-delay:2000]';
 		const error = await rejectionOf(
-			run(fake, { parameters: editParams({ prompt: promptByItem(marks) }), items: manyItems(10) }),
+			run(fake, { parameters: editImage({ prompt: promptByItem(marks) }), items: manyItems(10) }),
 		);
 		expect(error.message).toBe('Eachlabs answered with an error (HTTP 400): Invalid input');
 		expect(error.context.itemIndex).toBe(3);
@@ -112,7 +111,7 @@ describe('a halt never abandons a create that was sent', () => {
 			const controller = new AbortController();
 			const outcome = rejectionOf(
 				run(fake, {
-					parameters: editParams({ prompt: 'Put @Image1 on table 0 [answer-delay:1500]' }),
+					parameters: editImage({ prompt: 'Put @Image1 on table 0 [answer-delay:1500]' }),
 					signal: controller.signal,
 				}),
 			);
@@ -154,7 +153,7 @@ describe('a halt never abandons a create that was sent', () => {
 			const before = Date.now();
 			const error = await rejectionOf(
 				runNode({
-					parameters: editParams({
+					parameters: editImage({
 						prompt: promptByItem({}),
 						options: { timeoutSeconds: 1 },
 					}),
@@ -180,7 +179,7 @@ describe('a halt never abandons a create that was sent', () => {
 		const fake = await startFake();
 		fake.failNext('create', 'gateway504AfterCreate', 3);
 		const before = Date.now();
-		const error = await rejectionOf(run(fake, { parameters: editParams() }));
+		const error = await rejectionOf(run(fake, { parameters: editImage() }));
 		expect(error.message).toBe(
 			"Could not reach Eachlabs: a gateway answered HTTP 504 (an HTML page, not Eachlabs' own error)",
 		);
@@ -213,7 +212,7 @@ describe('Retry On Fail', () => {
 		const fake = await startFake();
 		const error = await rejectionOf(
 			run(fake, {
-				parameters: editParams({ prompt: promptByItem({ 1: '[fail]' }) }),
+				parameters: editImage({ prompt: promptByItem({ 1: '[fail]' }) }),
 				items: manyItems(3),
 				tries: 3,
 			}),
@@ -239,7 +238,7 @@ describe('Retry On Fail', () => {
 		const fake = await startFake();
 		// The first poll answers 404: that item fails (and the run halts) on try 1.
 		fake.failNext('poll', '404', 1);
-		const items = await run(fake, { parameters: editParams(), items: manyItems(3), tries: 2 });
+		const items = await run(fake, { parameters: editImage(), items: manyItems(3), tries: 2 });
 		expect(items).toHaveLength(3);
 		for (const item of items) await expectImage(fake, item);
 		const created = fake.stats().predictions;
@@ -253,7 +252,7 @@ describe('Retry On Fail', () => {
 		const fake = await startFake();
 		// n8n retries while the first output item is an error item.
 		const items = await run(fake, {
-			parameters: editParams({ prompt: promptByItem({ 0: '[fail]' }) }),
+			parameters: editImage({ prompt: promptByItem({ 0: '[fail]' }) }),
 			items: manyItems(3),
 			onError: 'continueRegularOutput',
 			tries: 3,
@@ -274,7 +273,7 @@ describe('gateway answers to a create', () => {
 	test('a 504 HTML page after the fake stored the prediction: one warning, 2 creates (≤ 3), the image delivered', async () => {
 		const fake = await startFake();
 		fake.failNext('create', 'gateway504AfterCreate', 1);
-		const items = await run(fake, { parameters: editParams() });
+		const items = await run(fake, { parameters: editImage() });
 		expect(items).toHaveLength(1);
 		await expectImage(fake, items[0]);
 		const stats = fake.stats();
@@ -305,7 +304,7 @@ describe('tolerant answers', () => {
 			stringMetrics: true,
 			sparseOutput: true,
 		});
-		const items = await run(fake, { parameters: editParams({ numImages: 2 }) });
+		const items = await run(fake, { parameters: editImage({ numImages: 2 }) });
 		expect(items).toHaveLength(2);
 		await expectImage(fake, items[0], 0);
 		await expectImage(fake, items[1], 1);
@@ -331,7 +330,7 @@ describe('tolerant answers', () => {
 			jobMs: 800,
 			stringMetrics: true,
 		});
-		const [created] = await run(fake, { parameters: editParams({ waitForCompletion: false }) });
+		const [created] = await run(fake, { parameters: editImage({ waitForCompletion: false }) });
 		const id = created.json.predictionId as string;
 		const [now] = await run(fake, { parameters: getPrediction(id, { waitForResult: false }) });
 		expect(now.json).toMatchObject({ predictionId: id, status: 'in_queue' });
@@ -347,7 +346,7 @@ describe('tolerant answers', () => {
 	test('an unknown status that never ends is bounded by the timeout, which names the prediction', async () => {
 		const fake = await startFake({ statusSequence: ['in_queue'] });
 		const error = await rejectionOf(
-			run(fake, { parameters: editParams({ options: { timeoutSeconds: 1 } }) }),
+			run(fake, { parameters: editImage({ options: { timeoutSeconds: 1 } }) }),
 		);
 		const created = fake.stats().predictions;
 		expect(error.message).toBe(`Prediction ${created[0]} did not finish within 1 seconds`);
@@ -362,7 +361,7 @@ describe('time queued behind the 10-slot limit', () => {
 		const stopBatch = new AbortController();
 		const batch = rejectionOf(
 			run(fake, {
-				parameters: editParams({ prompt: 'Put @Image1 on table [slow:4000]' }),
+				parameters: editImage({ prompt: 'Put @Image1 on table [slow:4000]' }),
 				items: manyItems(40),
 				signal: stopBatch.signal,
 			}),
@@ -372,7 +371,7 @@ describe('time queued behind the 10-slot limit', () => {
 			const started = Date.now();
 			// A failed tool call answers the agent with what went wrong (see tool.test.ts).
 			const [answer] = await run(fake, {
-				parameters: editParams({
+				parameters: editImage({
 					prompt: 'Put @Image1 on a chair',
 					options: { timeoutSeconds: 5 },
 				}),
@@ -406,7 +405,7 @@ describe('time queued behind the 10-slot limit', () => {
 		const stopBatch = new AbortController();
 		const batch = rejectionOf(
 			run(fake, {
-				parameters: editParams({ prompt: 'Put @Image1 on table [slow:6000]' }),
+				parameters: editImage({ prompt: 'Put @Image1 on table [slow:6000]' }),
 				items: manyItems(20),
 				signal: stopBatch.signal,
 			}),
@@ -416,7 +415,7 @@ describe('time queued behind the 10-slot limit', () => {
 			const started = Date.now();
 			const error = await rejectionOf(
 				run(fake, {
-					parameters: editParams({
+					parameters: editImage({
 						prompt: 'Put @Image1 on a chair',
 						options: { timeoutSeconds: 2 },
 					}),

@@ -11,7 +11,6 @@ import {
 	createRequests,
 	deepText,
 	downloadRequests,
-	editParams,
 	expectNoKeyLeak,
 	fakeLifecycle,
 	fastRetries,
@@ -24,6 +23,7 @@ import {
 	until,
 	outcomeWithin,
 } from '../helpers/faultKit';
+import { editImage } from '../helpers/params';
 import { binaryBuffer, runNode } from '../helpers/n8n';
 import { json, startStub } from '../helpers/stubApi';
 
@@ -65,7 +65,7 @@ describe('polls', () => {
 		fake.failNext('poll', '500', 2);
 		fake.failNext('poll', '502html', 2);
 		fake.failNext('poll', '503', 1);
-		const items = await run(fake, { parameters: editParams() });
+		const items = await run(fake, { parameters: editImage() });
 		expect(items).toHaveLength(1);
 		await expectImage(fake, items[0]);
 		expect(items[0].json.warnings).toBeUndefined();
@@ -80,7 +80,7 @@ describe('polls', () => {
 	test('a poll answered 429 is waited out and polling goes on', async () => {
 		const fake = await startFake();
 		fake.failNext('poll', '429', 2, { retryAfter: 0 });
-		const items = await run(fake, { parameters: editParams() });
+		const items = await run(fake, { parameters: editImage() });
 		expect(items).toHaveLength(1);
 		await expectImage(fake, items[0]);
 		expect(fake.stats()).toMatchObject({ createRequests: 1, creates: 1, faultsInjected: 2 });
@@ -89,7 +89,7 @@ describe('polls', () => {
 	test('a poll whose connection is reset is retried: polling keeps going and no warning is added', async () => {
 		const fake = await startFake();
 		fake.failNext('poll', 'reset', 3);
-		const items = await run(fake, { parameters: editParams() });
+		const items = await run(fake, { parameters: editImage() });
 		expect(items).toHaveLength(1);
 		await expectImage(fake, items[0]);
 		expect(items[0].json.warnings).toBeUndefined();
@@ -105,7 +105,7 @@ describe('polls', () => {
 		const started = Date.now();
 		const settled = await outcomeWithin(
 			fake,
-			{ parameters: editParams({ options: { timeoutSeconds: 2 } }) },
+			{ parameters: editImage({ options: { timeoutSeconds: 2 } }) },
 			5000,
 		);
 		expect(settled).not.toBe('still running');
@@ -122,7 +122,7 @@ describe('downloads', () => {
 		fake.failNext('download', '502html', 1);
 		fake.failNext('download', 'reset', 1);
 		fake.failNext('download', 'truncate', 1);
-		const items = await run(fake, { parameters: editParams() });
+		const items = await run(fake, { parameters: editImage() });
 		expect(items).toHaveLength(1);
 		await expectImage(fake, items[0]);
 		expect(fake.stats()).toMatchObject({ downloads: 5, createRequests: 1, creates: 1 });
@@ -131,7 +131,7 @@ describe('downloads', () => {
 	test('an expired output URL (404) fails with a clear error naming the prediction and the image index', async () => {
 		const fake = await startFake();
 		const error = await rejectionOf(
-			run(fake, { parameters: editParams({ prompt: 'Put @Image1 on a table [expired]' }) }),
+			run(fake, { parameters: editImage({ prompt: 'Put @Image1 on a table [expired]' }) }),
 		);
 		const id = fake.stats().predictions[0];
 		expect(error).toBeInstanceOf(NodeApiError);
@@ -146,7 +146,7 @@ describe('downloads', () => {
 	test('with two images, a 404 on the first one names image 0 and the prediction', async () => {
 		const fake = await startFake();
 		fake.failNext('download', '404', 1);
-		const error = await rejectionOf(run(fake, { parameters: editParams({ numImages: 2 }) }));
+		const error = await rejectionOf(run(fake, { parameters: editImage({ numImages: 2 }) }));
 		const id = fake.stats().predictions[0];
 		expect(error.message).toBe(
 			`Edited image 0 of prediction ${id} could not be downloaded (HTTP 404)`,
@@ -161,7 +161,7 @@ describe('creates', () => {
 		fake.failNext('create', '429', 1, { retryAfter: 0 });
 		fake.failNext('create', '500', 1);
 		fake.failNext('create', '503', 1);
-		const items = await run(fake, { parameters: editParams() });
+		const items = await run(fake, { parameters: editImage() });
 		expect(items).toHaveLength(1);
 		await expectImage(fake, items[0]);
 		expect(items[0].json.warnings).toBeUndefined();
@@ -171,7 +171,7 @@ describe('creates', () => {
 	test('a create answered by a gateway’s 502 HTML page is sent again with a warning: it may have been made', async () => {
 		const fake = await startFake();
 		fake.failNext('create', '502html', 1);
-		const items = await run(fake, { parameters: editParams() });
+		const items = await run(fake, { parameters: editImage() });
 		expect(items).toHaveLength(1);
 		await expectImage(fake, items[0]);
 		expect(items[0].json.warnings).toEqual([
@@ -193,7 +193,7 @@ describe('creates', () => {
 		});
 		try {
 			const items = await runNode({
-				parameters: editParams({ waitForCompletion: false }),
+				parameters: editImage({ waitForCompletion: false }),
 				credentials: { apiKey: API_KEY, baseUrl: stub.url },
 			});
 			expect(stub.requests.map((request) => request.method)).toEqual(['POST', 'POST']);
@@ -213,7 +213,7 @@ describe('creates', () => {
 		let fake: FakeEachlabs | undefined;
 		try {
 			const outcome = runNode({
-				parameters: editParams(),
+				parameters: editImage(),
 				credentials: { apiKey: API_KEY, baseUrl: `http://127.0.0.1:${port}` },
 			});
 			await sleep(150);
@@ -232,7 +232,7 @@ describe('creates', () => {
 		const fake = await startFake();
 		fake.failNext('create', 'resetAfterCreate', 1);
 		const before = Date.now();
-		const items = await run(fake, { parameters: editParams() });
+		const items = await run(fake, { parameters: editImage() });
 		const after = Date.now();
 		expect(items).toHaveLength(1);
 		await expectImage(fake, items[0]);
@@ -252,7 +252,7 @@ describe('creates', () => {
 	test('a connection reset before the create was answered is retried and warned about too', async () => {
 		const fake = await startFake();
 		fake.failNext('create', 'reset', 1);
-		const items = await run(fake, { parameters: editParams() });
+		const items = await run(fake, { parameters: editImage() });
 		expect(items).toHaveLength(1);
 		await expectImage(fake, items[0]);
 		expect(fake.stats()).toMatchObject({ createRequests: 2, creates: 1 });
@@ -263,7 +263,7 @@ describe('creates', () => {
 	test('Wait for Completion off: a lost create answer is retried and the item carries the warning', async () => {
 		const fake = await startFake();
 		fake.failNext('create', 'resetAfterCreate', 1);
-		const items = await run(fake, { parameters: editParams({ waitForCompletion: false }) });
+		const items = await run(fake, { parameters: editImage({ waitForCompletion: false }) });
 		expect(items).toHaveLength(1);
 		const stats = fake.stats();
 		expect(stats).toMatchObject({ createRequests: 2, creates: 2, polls: 0 });
@@ -281,7 +281,7 @@ describe('creates', () => {
 		fake.failNext('poll', 'reset', 2);
 		fake.failNext('download', '503', 1);
 		fake.failNext('download', 'reset', 1);
-		const items = await run(fake, { parameters: editParams() });
+		const items = await run(fake, { parameters: editImage() });
 		await expectImage(fake, items[0]);
 		expect(fake.stats()).toMatchObject({ createRequests: 1, creates: 1, faultsInjected: 6 });
 	});
@@ -289,7 +289,7 @@ describe('creates', () => {
 	test('a failed or timed-out prediction is not created again', async () => {
 		const fake = await startFake();
 		const items = await run(fake, {
-			parameters: editParams({
+			parameters: editImage({
 				prompt: promptByItem({ 0: '[fail]', 1: '[slow:3000]' }),
 				options: { timeoutSeconds: 1 },
 			}),
@@ -339,7 +339,7 @@ describe('malformed answers', () => {
 		async ({ route, kind, what }) => {
 			const fake = await startFake();
 			fake.failNext(route, kind, 1);
-			const error = await rejectionOf(run(fake, { parameters: editParams() }));
+			const error = await rejectionOf(run(fake, { parameters: editImage() }));
 			expect(error).toBeInstanceOf(NodeApiError);
 			expect(error).not.toBeInstanceOf(TypeError);
 			expect(error.message.startsWith(UNEXPECTED)).toBe(true);
@@ -360,7 +360,7 @@ describe('malformed answers', () => {
 		const fake = await startFake();
 		fake.failNext('poll', 'successNoOutput', 1);
 		const items = await run(fake, {
-			parameters: editParams(),
+			parameters: editImage(),
 			onError: 'continueErrorOutput',
 		});
 		expect(items).toHaveLength(1);
@@ -385,7 +385,7 @@ describe('stopping the execution', () => {
 	) {
 		const controller = new AbortController();
 		const outcome = run(fake, {
-			parameters: editParams(),
+			parameters: editImage(),
 			...options,
 			signal: controller.signal,
 		}).then(
@@ -405,7 +405,7 @@ describe('stopping the execution', () => {
 		const fake = await startFake();
 		await stopWhen(
 			fake,
-			{ parameters: editParams({ prompt: 'Put @Image1 on a table [slow:20000]' }) },
+			{ parameters: editImage({ prompt: 'Put @Image1 on a table [slow:20000]' }) },
 			() => fake.stats().polls >= 2,
 		);
 		const polls = fake.stats().polls;
@@ -435,7 +435,7 @@ describe('stopping the execution', () => {
 		await stopWhen(
 			fake,
 			{
-				parameters: editParams({ prompt: 'Put @Image1 on a table [slow:20000]' }),
+				parameters: editImage({ prompt: 'Put @Image1 on a table [slow:20000]' }),
 				items: manyItems(13),
 			},
 			() => fake.stats().creates === 10,
@@ -452,7 +452,7 @@ describe('continue on fail', () => {
 		async (onError) => {
 			const fake = await startFake();
 			const items = await run(fake, {
-				parameters: editParams({ prompt: promptByItem({ 1: '[fail:classified]', 2: '[fail]' }) }),
+				parameters: editImage({ prompt: promptByItem({ 1: '[fail:classified]', 2: '[fail]' }) }),
 				items: manyItems(4),
 				onError,
 			});
@@ -494,7 +494,7 @@ describe('continue on fail', () => {
 		const fake = await startFake();
 		fake.failNext('create', '401', 1);
 		const items = await run(fake, {
-			parameters: editParams({ options: { timeoutSeconds: 30 } }),
+			parameters: editImage({ options: { timeoutSeconds: 30 } }),
 			items: manyItems(1),
 			onError: 'continueErrorOutput',
 		});
@@ -509,7 +509,7 @@ describe('continue on fail', () => {
 	test('a timeout and an expired output become error items with their prediction ids; the rest complete', async () => {
 		const fake = await startFake();
 		const items = await run(fake, {
-			parameters: editParams({
+			parameters: editImage({
 				prompt: promptByItem({ 0: '[slow:5000]', 2: '[expired]' }),
 				options: { timeoutSeconds: 1 },
 			}),
@@ -540,7 +540,7 @@ describe('stop on the first failure (no continue on fail)', () => {
 		const started = Date.now();
 		const error = await rejectionOf(
 			run(fake, {
-				parameters: editParams({
+				parameters: editImage({
 					prompt: promptByItem({ 0: '[slow:3000]', 1: '[slow:3000]', 2: '[fail]' }),
 				}),
 				items: manyItems(3),
@@ -567,7 +567,7 @@ describe('stop on the first failure (no continue on fail)', () => {
 		const fake = await startFake();
 		const error = await rejectionOf(
 			run(fake, {
-				parameters: editParams({ prompt: promptByItem({ 0: '[fail]' }) }),
+				parameters: editImage({ prompt: promptByItem({ 0: '[fail]' }) }),
 				items: manyItems(1),
 			}),
 		);
@@ -589,7 +589,7 @@ describe('stop on the first failure (no continue on fail)', () => {
 		for (let i = 1; i < 15; i++) marks[i] = '[slow:3000]';
 		const error = await rejectionOf(
 			run(fake, {
-				parameters: editParams({ prompt: promptByItem(marks) }),
+				parameters: editImage({ prompt: promptByItem(marks) }),
 				items: manyItems(15),
 			}),
 		);
@@ -605,7 +605,7 @@ describe('stop on the first failure (no continue on fail)', () => {
 		const started = Date.now();
 		const error = await rejectionOf(
 			run(fake, {
-				parameters: editParams({
+				parameters: editImage({
 					prompt: 'Put @Image1 on a table [slow:5000]',
 					options: { timeoutSeconds: 1 },
 				}),
@@ -628,7 +628,7 @@ describe('stop on the first failure (no continue on fail)', () => {
 	test('an API error answer after retries names the prediction (poll 404 → not found)', async () => {
 		const fake = await startFake();
 		fake.failNext('poll', '404', 1);
-		const error = await rejectionOf(run(fake, { parameters: editParams() }));
+		const error = await rejectionOf(run(fake, { parameters: editImage() }));
 		const id = fake.stats().predictions[0];
 		expect(error.message).toBe(`Prediction ${id} was not found`);
 		expect(error.description).toContain(id);
@@ -643,7 +643,7 @@ describe('secrets', () => {
 		const fake = await startFake({ apiKey: SECRET });
 		fake.failNext('download', '503', 1);
 		const items = await run(fake, {
-			parameters: editParams({ numImages: 2 }),
+			parameters: editImage({ numImages: 2 }),
 			items: manyItems(2),
 			apiKey: SECRET,
 		});
@@ -683,7 +683,7 @@ describe('secrets', () => {
 		'$name: the thrown error and the error item hold no key',
 		async ({ setup, prompt, timeoutSeconds }) => {
 			const fake = await startFake({ apiKey: SECRET });
-			const parameters = editParams({
+			const parameters = editImage({
 				...(prompt ? { prompt } : {}),
 				options: { timeoutSeconds: timeoutSeconds ?? 30 },
 			});
@@ -701,7 +701,7 @@ describe('secrets', () => {
 	test('a rejected key: the 401 error does not repeat the key that was sent', async () => {
 		const fake = await startFake();
 		const wrong = 'ek-WRONG-0b1c2d3e4f5a6b7c8d';
-		const error = await rejectionOf(run(fake, { parameters: editParams(), apiKey: wrong }));
+		const error = await rejectionOf(run(fake, { parameters: editImage(), apiKey: wrong }));
 		expect(error.message).toBe('Eachlabs did not accept the API key');
 		expect(error.context.itemIndex).toBe(0);
 		expect(fake.stats()).toMatchObject({ createRequests: 1, creates: 0 });
@@ -714,7 +714,7 @@ describe('secrets', () => {
 // Sanity: helpers used above behave (a failing helper would make the tests above meaningless).
 test('pollRequests counts what stats().polls counts', async () => {
 	const fake = await startFake();
-	await run(fake, { parameters: editParams() });
+	await run(fake, { parameters: editImage() });
 	expect(pollRequests(fake)).toHaveLength(fake.stats().polls);
 	expect(createRequests(fake)).toHaveLength(fake.stats().createRequests);
 });

@@ -7,7 +7,6 @@ import type { INodeExecutionData } from 'n8n-workflow';
 
 import type { FakeEachlabs } from '../fake-eachlabs';
 import {
-	editParams,
 	expectNoKeyLeak,
 	fakeLifecycle,
 	fastRetries,
@@ -16,13 +15,14 @@ import {
 	run,
 	API_KEY,
 } from '../helpers/faultKit';
+import { editImage } from '../helpers/params';
 import { binaryBuffer } from '../helpers/n8n';
 
 const startFake = fakeLifecycle();
 fastRetries();
 
 const N = 60;
-const parameters = editParams({ prompt: promptByItem({}) });
+const parameters = editImage({ prompt: promptByItem({}) });
 const DUPLICATE_WARNING =
 	/(the connection to Eachlabs failed|a gateway answered HTTP 50\d \(.+\)) after the create request was sent.*a duplicate prediction may have been charged/;
 
@@ -89,7 +89,7 @@ test('soak with 3 creates whose answers are lost after creating: 63 predictions,
 	const fake = await startFake({ jobMs: 300, faults, rateLimit: null });
 	// A first run lets this process's limiter reach 10 at once (it starts with one create in the
 	// air), so that the 3 lost answers hit 3 different items rather than one item's re-sends.
-	await run(fake, { parameters: editParams(), items: manyItems(10) });
+	await run(fake, { parameters: editImage(), items: manyItems(10) });
 	fake.reset();
 	fake.failNext('create', 'resetAfterCreate', 3);
 	const items = await run(fake, { parameters, items: manyItems(N) });
