@@ -207,19 +207,6 @@ describe('output', () => {
 	});
 });
 
-describe('the API key', () => {
-	test('is in no output item and never reaches the image host', async () => {
-		const items = await run({ numImages: 2 });
-		expect(JSON.stringify(items)).not.toContain(API_KEY);
-		const fileRequests = fake.requests.filter((request) => request.host === 'files');
-		expect(fileRequests).toHaveLength(2);
-		for (const request of fileRequests) {
-			expect(request.headers['x-api-key']).toBeUndefined();
-			expect(request.headers.authorization).toBeUndefined();
-		}
-	});
-});
-
 describe('retry on fail', () => {
 	test('a second run of the node in the same execution starts afresh', async () => {
 		fake.failNext('create', '401');
