@@ -43,18 +43,36 @@ function createBody(input: Record<string, unknown> = {}, extra: Record<string, u
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Everything jest can simulate but Date: real sockets and timers, a clock the test moves. */
+const REAL_TIMERS = [
+	'hrtime',
+	'nextTick',
+	'performance',
+	'queueMicrotask',
+	'setImmediate',
+	'clearImmediate',
+	'setInterval',
+	'clearInterval',
+	'setTimeout',
+	'clearTimeout',
+] as const;
+
 describe('fake Eachlabs server', () => {
 	let fake: FakeEachlabs;
 	const create = (input?: Record<string, unknown>, extra?: Record<string, unknown>) =>
 		call('POST', `${fake.apiUrl}/v1/prediction/`, { body: createBody(input, extra) });
 	const poll = (id: string) => call('GET', `${fake.apiUrl}/v1/prediction/${id}`);
-	async function waitDone(id: string): Promise<{ body: any; seen: string[] }> {
+	/** Polls until the prediction ends; `pass` is what happens between two polls. */
+	async function waitDone(
+		id: string,
+		pass: () => Promise<unknown> = () => sleep(10),
+	): Promise<{ body: any; seen: string[] }> {
 		const seen: string[] = [];
 		for (let i = 0; i < 200; i++) {
 			const { body } = await poll(id);
 			if (!seen.includes(body.status)) seen.push(body.status);
 			if (!['created', 'starting', 'processing'].includes(body.status)) return { body, seen };
-			await sleep(10);
+			await pass();
 		}
 		throw new Error('prediction never finished');
 	}
@@ -64,6 +82,9 @@ describe('fake Eachlabs server', () => {
 	});
 	afterAll(async () => {
 		await fake.close();
+	});
+	afterEach(() => {
+		jest.useRealTimers();
 	});
 	beforeEach(() => {
 		fake.reset();
@@ -192,6 +213,10 @@ describe('fake Eachlabs server', () => {
 	});
 
 	test('create -> poll -> success -> download, outputs on another host', async () => {
+		// The fake derives a job's status from the clock: with only Date simulated (sockets and
+		// timers stay real) and moved 10 ms between polls, the 30 ms "processing" share of the 60 ms
+		// job is polled however slowly a loaded machine answers. afterEach restores the real clock.
+		jest.useFakeTimers({ doNotFake: [...REAL_TIMERS] });
 		const created = await create({ num_images: 2, output_format: 'jpeg' });
 		expect(created.status).toBe(200);
 		expect(created.body).toEqual({
@@ -200,7 +225,7 @@ describe('fake Eachlabs server', () => {
 			predictionID: expect.stringMatching(/^[0-9a-f-]{36}$/),
 		});
 		const id = created.body.predictionID;
-		const { body, seen } = await waitDone(id);
+		const { body, seen } = await waitDone(id, async () => jest.setSystemTime(Date.now() + 10));
 		expect(seen[0]).toBe('created');
 		expect(seen).toContain('processing');
 		expect(body).toMatchObject({
