@@ -91,7 +91,9 @@ test('soak with 3 creates whose answers are lost after creating: 63 predictions,
 	// air), so that the 3 lost answers hit 3 different items rather than one item's re-sends.
 	await run(fake, { parameters: editImage(), items: manyItems(10) });
 	fake.reset();
-	fake.failNext('create', 'resetAfterCreate', 3);
+	// The 3 lost answers are held until the whole first wave of 10 creates has arrived: a re-send
+	// that overtook a create of that wave could meet a lost answer again, on the same item.
+	fake.failNext('create', 'resetAfterCreate', 3, { afterCreateRequests: 10 });
 	const items = await run(fake, { parameters, items: manyItems(N) });
 	await expectSixtySuccesses(fake, items);
 

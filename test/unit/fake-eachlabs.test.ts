@@ -406,6 +406,22 @@ describe('fake Eachlabs server', () => {
 		expect(Date.now() - started).toBeGreaterThanOrEqual(240);
 	});
 
+	test('a lost create answer can be held until a given number of creates have arrived', async () => {
+		fake.failNext('create', 'resetAfterCreate', 1, { afterCreateRequests: 2 });
+		let lost = false;
+		const first = create().then(
+			() => 'answered',
+			() => (lost = true),
+		);
+		await sleep(100);
+		// Stored at once, but its connection is still open.
+		expect(fake.stats()).toMatchObject({ createRequests: 1, creates: 1 });
+		expect(lost).toBe(false);
+		expect((await create()).status).toBe(200);
+		expect(await first).toBe(true);
+		expect(fake.stats()).toMatchObject({ createRequests: 2, creates: 2 });
+	});
+
 	test('the lost-answer switches: [reject], [answer-delay], gateway 504 after the create, delayAnswer', async () => {
 		const rejected = await create({ prompt: 'x [reject]' });
 		expect(rejected.status).toBe(400);
