@@ -5,7 +5,7 @@ import type { INodeExecutionData } from 'n8n-workflow';
 
 import { retryPolicy } from '../../nodes/KlingO1/retry';
 import { startFakeEachlabs, type FakeEachlabs, type FakeEachlabsOptions } from '../fake-eachlabs';
-import { runNode, type RunOptions } from './n8n';
+import { binaryBuffer, runNode, type RunOptions } from './n8n';
 
 export const API_KEY = 'test-key';
 
@@ -107,6 +107,14 @@ export function expectNoKeyLeak(fake: FakeEachlabs, key: string, ...values: unkn
 		expect(JSON.stringify(request.headers)).not.toContain(key);
 		expect(request.path).not.toContain(key);
 	}
+}
+
+/** The item is a success whose binary data is exactly image `index` the fake made for it. */
+export async function expectImage(fake: FakeEachlabs, item: INodeExecutionData, index = 0) {
+	expect(item.json.status).toBe('success');
+	expect(item.binary?.data).toBeDefined();
+	const bytes = await binaryBuffer(item.binary!.data);
+	expect(bytes.equals(fake.expectedImage(item.json.predictionId as string, index))).toBe(true);
 }
 
 /** Items are one per image by default; the prediction ids behind them, in item order. */

@@ -10,6 +10,7 @@ import type { FakeEachlabs } from '../fake-eachlabs';
 import {
 	API_KEY,
 	createRequests,
+	expectImage,
 	fakeLifecycle,
 	fastRetries,
 	manyItems,
@@ -19,7 +20,7 @@ import {
 	run,
 	until,
 } from '../helpers/faultKit';
-import { binaryBuffer, runNode } from '../helpers/n8n';
+import { runNode } from '../helpers/n8n';
 import { editImage, getPrediction } from '../helpers/params';
 import { json, startStub } from '../helpers/stubApi';
 
@@ -53,12 +54,6 @@ function figures(what: string, created: string[], named: Set<string>, more = '')
 /** The item a prediction was made for, from the `table <i>` its prompt carries. */
 const itemOf = (fake: FakeEachlabs, predictionId: string) =>
 	Number(/table (\d+)/.exec(fake.inputOf(predictionId).prompt)?.[1]);
-
-async function expectImage(fake: FakeEachlabs, item: INodeExecutionData, index = 0) {
-	expect(item.json.status).toBe('success');
-	const bytes = await binaryBuffer(item.binary!.data);
-	expect(bytes.equals(fake.expectedImage(item.json.predictionId as string, index))).toBe(true);
-}
 
 /**
  * Lets this process's limiter for the key reach 10 at once (a key starts with one create in the

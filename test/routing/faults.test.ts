@@ -11,6 +11,7 @@ import {
 	createRequests,
 	deepText,
 	downloadRequests,
+	expectImage,
 	expectNoKeyLeak,
 	fakeLifecycle,
 	fastRetries,
@@ -24,7 +25,7 @@ import {
 	outcomeWithin,
 } from '../helpers/faultKit';
 import { editImage, getPrediction } from '../helpers/params';
-import { binaryBuffer, runNode } from '../helpers/n8n';
+import { runNode } from '../helpers/n8n';
 import { json, startStub } from '../helpers/stubApi';
 
 const startFake = fakeLifecycle();
@@ -43,13 +44,6 @@ function predictionOf(fake: FakeEachlabs, text: string): string {
 	);
 	expect(index).toBeGreaterThanOrEqual(0);
 	return fake.stats().predictions[index];
-}
-
-async function expectImage(fake: FakeEachlabs, item: { json: any; binary?: any }, index = 0) {
-	expect(item.json.status).toBe('success');
-	expect(item.binary?.data).toBeDefined();
-	const bytes = await binaryBuffer(item.binary.data);
-	expect(bytes.equals(fake.expectedImage(item.json.predictionId, index))).toBe(true);
 }
 
 /** A port on 127.0.0.1 that nothing listens on (right now). */
