@@ -4,7 +4,11 @@
 import type { INodeExecutionData } from 'n8n-workflow';
 
 import { retryPolicy } from '../../nodes/KlingO1/retry';
-import { startFakeEachlabs, type FakeEachlabs, type FakeEachlabsOptions } from '../fake-eachlabs';
+import {
+	startFakeEachlabs,
+	type FakeEachlabs,
+	type FakeEachlabsOptions,
+} from '../../dev/fake-eachlabs';
 import { binaryBuffer, runNode, type RunOptions } from './n8n';
 
 export const API_KEY = 'test-key';

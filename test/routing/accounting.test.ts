@@ -6,7 +6,7 @@ import { Logger } from '@n8n/backend-common';
 import { Container } from '@n8n/di';
 import type { INodeExecutionData } from 'n8n-workflow';
 
-import type { FakeEachlabs } from '../fake-eachlabs';
+import type { FakeEachlabs } from '../../dev/fake-eachlabs';
 import {
 	API_KEY,
 	createRequests,

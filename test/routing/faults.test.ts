@@ -5,7 +5,7 @@ import net from 'net';
 
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
-import { startFakeEachlabs, type FakeEachlabs } from '../fake-eachlabs';
+import { startFakeEachlabs, type FakeEachlabs } from '../../dev/fake-eachlabs';
 import {
 	API_KEY,
 	createRequests,

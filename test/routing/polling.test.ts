@@ -5,7 +5,7 @@
 // reverse (load makes polls later, never earlier).
 import type { INodeParameters } from 'n8n-workflow';
 
-import type { FakeEachlabs } from '../fake-eachlabs';
+import type { FakeEachlabs } from '../../dev/fake-eachlabs';
 import { fakeLifecycle, manyItems, run } from '../helpers/faultKit';
 
 const startFake = fakeLifecycle();

@@ -9,10 +9,10 @@ import path from 'path';
 import { DirectoryLoader } from 'n8n-core';
 import type { INodeParameters, INodeType } from 'n8n-workflow';
 
-import type { FakeEachlabs } from '../fake-eachlabs';
-import { makeImage, startFakeEachlabs } from '../fake-eachlabs';
-import type { ForwardProxy } from '../forward-proxy';
-import { startForwardProxy } from '../forward-proxy';
+import type { FakeEachlabs } from '../../dev/fake-eachlabs';
+import { makeImage, startFakeEachlabs } from '../../dev/fake-eachlabs';
+import type { ForwardProxy } from '../../dev/forward-proxy';
+import { startForwardProxy } from '../../dev/forward-proxy';
 import { binaryBuffer, runNode, storeBinary } from '../helpers/n8n';
 import { editImage, getPrediction as getPredictionParameters } from '../helpers/params';
 

@@ -5,7 +5,7 @@
 // meets the same faults on every run, whatever order concurrent creates arrive in.
 import type { INodeExecutionData } from 'n8n-workflow';
 
-import type { FakeEachlabs } from '../fake-eachlabs';
+import type { FakeEachlabs } from '../../dev/fake-eachlabs';
 import {
 	expectNoKeyLeak,
 	fakeLifecycle,

@@ -2,7 +2,7 @@
 // tests rely on, over real HTTP, so a change in the fake cannot silently weaken them.
 import http from 'http';
 import type { AddressInfo } from 'net';
-import { startFakeEachlabs, type FakeEachlabs } from '../fake-eachlabs';
+import { startFakeEachlabs, type FakeEachlabs } from '../../dev/fake-eachlabs';
 
 const KEY = 'test-key';
 const IMAGE = 'https://example.com/horse.png';

@@ -13,7 +13,7 @@ import {
 	PollTimer,
 } from '../../nodes/KlingO1/pollSchedule';
 // Repeatable job times from the fake server's own seeded generator.
-import { mulberry32 } from '../fake-eachlabs/faults';
+import { mulberry32 } from '../../dev/fake-eachlabs/faults';
 
 const uniform = (random: () => number, low: number, high: number) => () =>
 	low + (high - low) * random();
