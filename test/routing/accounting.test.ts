@@ -79,8 +79,12 @@ describe('a halt never abandons a create that was sent', () => {
 		await warmUp(fake.apiUrl);
 		fake.reset();
 		const marks: Record<number, string> = {};
+		// Every answer waits until the fake has all 10 creates, so the refusal cannot overtake one.
 		for (let i = 0; i < 10; i++)
-			marks[i] = i === 3 ? '[reject] [answer-delay:800]' : '[answer-delay:2000]';
+			marks[i] =
+				i === 3
+					? '[reject] [answer-after-creates:10]'
+					: '[answer-after-creates:10] [answer-delay:2000]';
 		const error = await rejectionOf(
 			run(fake, { parameters: editImage({ prompt: promptByItem(marks) }), items: manyItems(10) }),
 		);

@@ -422,6 +422,19 @@ describe('fake Eachlabs server', () => {
 		expect(fake.stats()).toMatchObject({ createRequests: 2, creates: 2 });
 	});
 
+	test('[answer-after-creates:N] holds a create answer until N creates have arrived', async () => {
+		let answered = false;
+		const first = create({ prompt: 'x [reject] [answer-after-creates:2]' }).then((res) => {
+			answered = true;
+			return res;
+		});
+		await sleep(100);
+		expect(answered).toBe(false);
+		expect((await create()).status).toBe(200);
+		expect((await first).status).toBe(400);
+		expect(fake.stats()).toMatchObject({ createRequests: 2, creates: 1 });
+	});
+
 	test('the lost-answer switches: [reject], [answer-delay], gateway 504 after the create, delayAnswer', async () => {
 		const rejected = await create({ prompt: 'x [reject]' });
 		expect(rejected.status).toBe(400);
