@@ -49,7 +49,7 @@ async function startFakeProcess() {
 	const child = spawn(
 		process.execPath,
 		[
-			path.join(__dirname, '..', 'test', 'fake-eachlabs', 'cli.js'),
+			path.join(__dirname, '..', 'dev', 'fake-eachlabs', 'cli.js'),
 			'--api-key',
 			'bench-key',
 			'--job-ms',

@@ -52,7 +52,7 @@ async function startFakeProcess() {
 	const child = spawn(
 		process.execPath,
 		[
-			path.join(__dirname, '..', 'test', 'fake-eachlabs', 'cli.js'),
+			path.join(__dirname, '..', 'dev', 'fake-eachlabs', 'cli.js'),
 			'--api-key',
 			API_KEY,
 			'--job-ms',
@@ -88,7 +88,7 @@ async function startFakeProcess() {
  */
 async function binaryItems(count: number, tag: string): Promise<INodeExecutionData[]> {
 	const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'kling-o1-bench-upload-'));
-	const fake = path.join(__dirname, '..', 'test', 'fake-eachlabs');
+	const fake = path.join(__dirname, '..', 'dev', 'fake-eachlabs');
 	const script = `const { makeImage } = require(${JSON.stringify(fake)}); const fs = require('fs');
 		for (let i = 0; i < ${count}; i++) fs.writeFileSync(${JSON.stringify(folder)} + '/' + i + '.png',
 			makeImage({ id: ${JSON.stringify(tag)} + '-' + i, index: 0, format: 'png', bytes: ${INPUT_BYTES} }));`;

@@ -97,7 +97,7 @@ async function firstLine(child: ChildProcess): Promise<string> {
 async function startNodeFake() {
 	const child = spawn(
 		process.execPath,
-		[path.join(__dirname, '..', 'test', 'fake-eachlabs', 'cli.js'), '--api-key', 'bench-warmup'],
+		[path.join(__dirname, '..', 'dev', 'fake-eachlabs', 'cli.js'), '--api-key', 'bench-warmup'],
 		{ stdio: ['ignore', 'pipe', 'inherit'] },
 	);
 	const { apiUrl, controlUrl } = JSON.parse(await firstLine(child)) as {

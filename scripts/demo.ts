@@ -11,7 +11,7 @@ import path from 'path';
 
 import type { INodeType } from 'n8n-workflow';
 
-import { startFakeEachlabs } from '../test/fake-eachlabs';
+import { startFakeEachlabs } from '../dev/fake-eachlabs';
 import { binaryBuffer, runNode } from '../test/helpers/n8n';
 
 const root = path.resolve(__dirname, '..');

@@ -14,8 +14,8 @@
  */
 import readline from 'readline';
 
-import type { FakeEachlabs } from '../../test/fake-eachlabs';
-import { startFakeEachlabs } from '../../test/fake-eachlabs';
+import type { FakeEachlabs } from '../../dev/fake-eachlabs';
+import { startFakeEachlabs } from '../../dev/fake-eachlabs';
 
 export interface BaselineScenario {
 	n: number;

@@ -38,7 +38,7 @@ export function quantile(values: readonly number[], q: number): number {
 	return sorted[rank - 1];
 }
 
-/** What the fake recorded for one prediction (see test/fake-eachlabs, `timings()`). */
+/** What the fake recorded for one prediction (see dev/fake-eachlabs, `timings()`). */
 export interface Timing {
 	createdAt: number;
 	jobMs: number;

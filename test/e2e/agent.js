@@ -7,7 +7,7 @@
  *
  * Runs examples/07-ai-agent-tool.json as users import it (Manual Trigger → AI Agent with an
  * OpenAI Chat Model → Kling O1 tool whose fields the model fills with $fromAI()), with the
- * OpenAI credential's Base URL on the fake model of test/fake-openai (Responses API, the OpenAI
+ * OpenAI credential's Base URL on the fake model of dev/fake-openai (Responses API, the OpenAI
  * Chat Model's default) and the Eachlabs credential on the fake Eachlabs server. The fake model
  * first calls the tool with a prompt and one image URL, then answers quoting the URL the tool
  * returned. Checked: the model was offered the tool under its name with the node's description;
@@ -22,7 +22,7 @@ const path = require('path');
 const crypto = require('crypto');
 const { ensureN8n } = require('./ensure-n8n');
 const h = require('./run');
-const { startFakeOpenAi } = require('../fake-openai');
+const { startFakeOpenAi } = require('../../dev/fake-openai');
 
 const REPO = path.resolve(__dirname, '..', '..');
 const EXAMPLE = '07-ai-agent-tool.json';

@@ -7,7 +7,7 @@
  */
 const fs = require('fs');
 const path = require('path');
-const { makeImage } = require('../fake-eachlabs');
+const { makeImage } = require('../../dev/fake-eachlabs');
 
 const PHOTO = makeImage({ id: 'e2e-product-photo', index: 0, format: 'png', bytes: 1_500_000 });
 

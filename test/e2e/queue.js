@@ -25,7 +25,7 @@ const crypto = require('crypto');
 const { spawn, spawnSync } = require('child_process');
 const { ensureN8n } = require('./ensure-n8n');
 const harness = require('./run');
-const { makeImage } = require('../fake-eachlabs');
+const { makeImage } = require('../../dev/fake-eachlabs');
 
 const argv = process.argv.slice(2);
 const option = (name, fallback) => {

@@ -4,14 +4,14 @@
  * node) in a real n8n. Two workflows beside the examples:
  *
  * - proxy: Request Options → Proxy points at a forwarding proxy on 127.0.0.1 that the runner
- *   starts (test/forward-proxy); the API calls and the image downloads must all pass through it,
+ *   starts (dev/forward-proxy); the API calls and the image downloads must all pass through it,
  *   request for request with what the fake saw.
  * - batching: 7 items, 3 per batch, 1.5 s apart; every item once, no prediction lost or repeated.
  *
  * The proxy URL is only known at run time: the workflow holds PROXY_URL, which the runner's
  * patchWorkflow replaces (`patch`).
  */
-const { startForwardProxy } = require('../forward-proxy');
+const { startForwardProxy } = require('../../dev/forward-proxy');
 
 const PROXY_URL = '__E2E_PROXY_URL__';
 const IMG1 = 'https://storage.googleapis.com/magicpoint/inputs/kling-o1-input-1.png';

@@ -327,7 +327,7 @@ function moduleResolution(n8n, pkgDir) {
 
 function startFake(runDir) {
 	return new Promise((resolve, reject) => {
-		const cli = path.join(REPO, 'test', 'fake-eachlabs', 'cli.js');
+		const cli = path.join(REPO, 'dev', 'fake-eachlabs', 'cli.js');
 		if (!fs.existsSync(cli)) {
 			reject(new Error(`${path.relative(REPO, cli)} does not exist (yet)`));
 			return;

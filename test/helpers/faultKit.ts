@@ -1,29 +1,17 @@
-// Shared pieces of the fault, limit and soak tests: node parameters, many items, a fake per test,
-// fast retries, and the checks every one of those tests repeats (no key anywhere, error items).
-import type { INodeExecutionData, INodeParameters } from 'n8n-workflow';
+// Shared pieces of the fault, limit and soak tests: many items, a fake per test, fast retries,
+// and the checks every one of those tests repeats (no key anywhere, error items). Node parameters
+// come from params.ts, the one builder of them.
+import type { INodeExecutionData } from 'n8n-workflow';
 
 import { retryPolicy } from '../../nodes/KlingO1/retry';
-import { startFakeEachlabs, type FakeEachlabs, type FakeEachlabsOptions } from '../fake-eachlabs';
-import { runNode, type RunOptions } from './n8n';
+import {
+	startFakeEachlabs,
+	type FakeEachlabs,
+	type FakeEachlabsOptions,
+} from '../../dev/fake-eachlabs';
+import { binaryBuffer, runNode, type RunOptions } from './n8n';
 
 export const API_KEY = 'test-key';
-export const IMAGE_URL = 'https://example.com/a.png';
-
-/** The Edit Image parameters of the brief, with `options` merged rather than replaced. */
-export function editParams(
-	overrides: Partial<INodeParameters> & { options?: Record<string, unknown> } = {},
-): INodeParameters {
-	const { options, ...rest } = overrides;
-	return {
-		operation: 'editImage',
-		prompt: 'Put @Image1 on a table',
-		images: { image: [{ url: IMAGE_URL }] },
-		numImages: 1,
-		waitForCompletion: true,
-		...rest,
-		options: { pollIntervalSeconds: 0.1, timeoutSeconds: 30, ...(options ?? {}) },
-	} as INodeParameters;
-}
 
 /** A prompt expression whose text depends on the item: `marks[i]` is appended to item i. */
 export function promptByItem(marks: Record<number, string>): string {
@@ -123,6 +111,14 @@ export function expectNoKeyLeak(fake: FakeEachlabs, key: string, ...values: unkn
 		expect(JSON.stringify(request.headers)).not.toContain(key);
 		expect(request.path).not.toContain(key);
 	}
+}
+
+/** The item is a success whose binary data is exactly image `index` the fake made for it. */
+export async function expectImage(fake: FakeEachlabs, item: INodeExecutionData, index = 0) {
+	expect(item.json.status).toBe('success');
+	expect(item.binary?.data).toBeDefined();
+	const bytes = await binaryBuffer(item.binary!.data);
+	expect(bytes.equals(fake.expectedImage(item.json.predictionId as string, index))).toBe(true);
 }
 
 /** Items are one per image by default; the prediction ids behind them, in item order. */

@@ -1,4 +1,4 @@
-// Every paid prediction accounted for (issue 9): whatever goes wrong, each prediction the fake
+// Every paid prediction accounted for: whatever goes wrong, each prediction the fake
 // Eachlabs created in an execution is delivered, or named with its item in the output or the
 // error. Each test compares the set of prediction ids the fake created with the set the node
 // delivered or named.
@@ -6,11 +6,11 @@ import { Logger } from '@n8n/backend-common';
 import { Container } from '@n8n/di';
 import type { INodeExecutionData } from 'n8n-workflow';
 
-import type { FakeEachlabs } from '../fake-eachlabs';
+import type { FakeEachlabs } from '../../dev/fake-eachlabs';
 import {
 	API_KEY,
 	createRequests,
-	editParams,
+	expectImage,
 	fakeLifecycle,
 	fastRetries,
 	manyItems,
@@ -20,8 +20,8 @@ import {
 	run,
 	until,
 } from '../helpers/faultKit';
-import { binaryBuffer, runNode } from '../helpers/n8n';
-import { getPrediction } from '../helpers/params';
+import { runNode } from '../helpers/n8n';
+import { editImage, getPrediction } from '../helpers/params';
 import { json, startStub } from '../helpers/stubApi';
 
 const startFake = fakeLifecycle();
@@ -55,19 +55,13 @@ function figures(what: string, created: string[], named: Set<string>, more = '')
 const itemOf = (fake: FakeEachlabs, predictionId: string) =>
 	Number(/table (\d+)/.exec(fake.inputOf(predictionId).prompt)?.[1]);
 
-async function expectImage(fake: FakeEachlabs, item: INodeExecutionData, index = 0) {
-	expect(item.json.status).toBe('success');
-	const bytes = await binaryBuffer(item.binary!.data);
-	expect(bytes.equals(fake.expectedImage(item.json.predictionId as string, index))).toBe(true);
-}
-
 /**
  * Lets this process's limiter for the key reach 10 at once (a key starts with one create in the
  * air and grows as creates are accepted), so that a test's creates really are on the wire together.
  */
 async function warmUp(baseUrl: string) {
 	await runNode({
-		parameters: editParams({
+		parameters: editImage({
 			prompt: 'Put @Image1 on the warm-up table',
 			options: { downloadImages: false },
 		}),
@@ -85,10 +79,14 @@ describe('a halt never abandons a create that was sent', () => {
 		await warmUp(fake.apiUrl);
 		fake.reset();
 		const marks: Record<number, string> = {};
+		// Every answer waits until the fake has all 10 creates, so the refusal cannot overtake one.
 		for (let i = 0; i < 10; i++)
-			marks[i] = i === 3 ? '[reject] [answer-delay:800]' : '[answer-delay:2000]';
+			marks[i] =
+				i === 3
+					? '[reject] [answer-after-creates:10]'
+					: '[answer-after-creates:10] [answer-delay:2000]';
 		const error = await rejectionOf(
-			run(fake, { parameters: editParams({ prompt: promptByItem(marks) }), items: manyItems(10) }),
+			run(fake, { parameters: editImage({ prompt: promptByItem(marks) }), items: manyItems(10) }),
 		);
 		expect(error.message).toBe('Eachlabs answered with an error (HTTP 400): Invalid input');
 		expect(error.context.itemIndex).toBe(3);
@@ -112,7 +110,7 @@ describe('a halt never abandons a create that was sent', () => {
 			const controller = new AbortController();
 			const outcome = rejectionOf(
 				run(fake, {
-					parameters: editParams({ prompt: 'Put @Image1 on table 0 [answer-delay:1500]' }),
+					parameters: editImage({ prompt: 'Put @Image1 on table 0 [answer-delay:1500]' }),
 					signal: controller.signal,
 				}),
 			);
@@ -154,7 +152,7 @@ describe('a halt never abandons a create that was sent', () => {
 			const before = Date.now();
 			const error = await rejectionOf(
 				runNode({
-					parameters: editParams({
+					parameters: editImage({
 						prompt: promptByItem({}),
 						options: { timeoutSeconds: 1 },
 					}),
@@ -180,7 +178,7 @@ describe('a halt never abandons a create that was sent', () => {
 		const fake = await startFake();
 		fake.failNext('create', 'gateway504AfterCreate', 3);
 		const before = Date.now();
-		const error = await rejectionOf(run(fake, { parameters: editParams() }));
+		const error = await rejectionOf(run(fake, { parameters: editImage() }));
 		expect(error.message).toBe(
 			"Could not reach Eachlabs: a gateway answered HTTP 504 (an HTML page, not Eachlabs' own error)",
 		);
@@ -213,7 +211,7 @@ describe('Retry On Fail', () => {
 		const fake = await startFake();
 		const error = await rejectionOf(
 			run(fake, {
-				parameters: editParams({ prompt: promptByItem({ 1: '[fail]' }) }),
+				parameters: editImage({ prompt: promptByItem({ 1: '[fail]' }) }),
 				items: manyItems(3),
 				tries: 3,
 			}),
@@ -239,7 +237,7 @@ describe('Retry On Fail', () => {
 		const fake = await startFake();
 		// The first poll answers 404: that item fails (and the run halts) on try 1.
 		fake.failNext('poll', '404', 1);
-		const items = await run(fake, { parameters: editParams(), items: manyItems(3), tries: 2 });
+		const items = await run(fake, { parameters: editImage(), items: manyItems(3), tries: 2 });
 		expect(items).toHaveLength(3);
 		for (const item of items) await expectImage(fake, item);
 		const created = fake.stats().predictions;
@@ -253,7 +251,7 @@ describe('Retry On Fail', () => {
 		const fake = await startFake();
 		// n8n retries while the first output item is an error item.
 		const items = await run(fake, {
-			parameters: editParams({ prompt: promptByItem({ 0: '[fail]' }) }),
+			parameters: editImage({ prompt: promptByItem({ 0: '[fail]' }) }),
 			items: manyItems(3),
 			onError: 'continueRegularOutput',
 			tries: 3,
@@ -274,7 +272,7 @@ describe('gateway answers to a create', () => {
 	test('a 504 HTML page after the fake stored the prediction: one warning, 2 creates (≤ 3), the image delivered', async () => {
 		const fake = await startFake();
 		fake.failNext('create', 'gateway504AfterCreate', 1);
-		const items = await run(fake, { parameters: editParams() });
+		const items = await run(fake, { parameters: editImage() });
 		expect(items).toHaveLength(1);
 		await expectImage(fake, items[0]);
 		const stats = fake.stats();
@@ -305,7 +303,7 @@ describe('tolerant answers', () => {
 			stringMetrics: true,
 			sparseOutput: true,
 		});
-		const items = await run(fake, { parameters: editParams({ numImages: 2 }) });
+		const items = await run(fake, { parameters: editImage({ numImages: 2 }) });
 		expect(items).toHaveLength(2);
 		await expectImage(fake, items[0], 0);
 		await expectImage(fake, items[1], 1);
@@ -331,7 +329,7 @@ describe('tolerant answers', () => {
 			jobMs: 800,
 			stringMetrics: true,
 		});
-		const [created] = await run(fake, { parameters: editParams({ waitForCompletion: false }) });
+		const [created] = await run(fake, { parameters: editImage({ waitForCompletion: false }) });
 		const id = created.json.predictionId as string;
 		const [now] = await run(fake, { parameters: getPrediction(id, { waitForResult: false }) });
 		expect(now.json).toMatchObject({ predictionId: id, status: 'in_queue' });
@@ -347,7 +345,7 @@ describe('tolerant answers', () => {
 	test('an unknown status that never ends is bounded by the timeout, which names the prediction', async () => {
 		const fake = await startFake({ statusSequence: ['in_queue'] });
 		const error = await rejectionOf(
-			run(fake, { parameters: editParams({ options: { timeoutSeconds: 1 } }) }),
+			run(fake, { parameters: editImage({ options: { timeoutSeconds: 1 } }) }),
 		);
 		const created = fake.stats().predictions;
 		expect(error.message).toBe(`Prediction ${created[0]} did not finish within 1 seconds`);
@@ -362,7 +360,7 @@ describe('time queued behind the 10-slot limit', () => {
 		const stopBatch = new AbortController();
 		const batch = rejectionOf(
 			run(fake, {
-				parameters: editParams({ prompt: 'Put @Image1 on table [slow:4000]' }),
+				parameters: editImage({ prompt: 'Put @Image1 on table [slow:4000]' }),
 				items: manyItems(40),
 				signal: stopBatch.signal,
 			}),
@@ -372,7 +370,7 @@ describe('time queued behind the 10-slot limit', () => {
 			const started = Date.now();
 			// A failed tool call answers the agent with what went wrong (see tool.test.ts).
 			const [answer] = await run(fake, {
-				parameters: editParams({
+				parameters: editImage({
 					prompt: 'Put @Image1 on a chair',
 					options: { timeoutSeconds: 5 },
 				}),
@@ -406,7 +404,7 @@ describe('time queued behind the 10-slot limit', () => {
 		const stopBatch = new AbortController();
 		const batch = rejectionOf(
 			run(fake, {
-				parameters: editParams({ prompt: 'Put @Image1 on table [slow:6000]' }),
+				parameters: editImage({ prompt: 'Put @Image1 on table [slow:6000]' }),
 				items: manyItems(20),
 				signal: stopBatch.signal,
 			}),
@@ -416,7 +414,7 @@ describe('time queued behind the 10-slot limit', () => {
 			const started = Date.now();
 			const error = await rejectionOf(
 				run(fake, {
-					parameters: editParams({
+					parameters: editImage({
 						prompt: 'Put @Image1 on a chair',
 						options: { timeoutSeconds: 2 },
 					}),

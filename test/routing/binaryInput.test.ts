@@ -1,8 +1,8 @@
 import type { IBinaryData, INodeExecutionData, INodeParameters } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
-import type { FakeEachlabs } from '../fake-eachlabs';
-import { makeImage, startFakeEachlabs } from '../fake-eachlabs';
+import type { FakeEachlabs } from '../../dev/fake-eachlabs';
+import { makeImage, startFakeEachlabs } from '../../dev/fake-eachlabs';
 import { fastRetries } from '../helpers/faultKit';
 import type { BinaryMode } from '../helpers/n8n';
 import { binaryBuffer, runNode, storeBinary } from '../helpers/n8n';

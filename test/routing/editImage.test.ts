@@ -1,7 +1,7 @@
 import type { INodeExecutionData } from 'n8n-workflow';
 
-import type { FakeEachlabs } from '../fake-eachlabs';
-import { startFakeEachlabs } from '../fake-eachlabs';
+import type { FakeEachlabs } from '../../dev/fake-eachlabs';
+import { startFakeEachlabs } from '../../dev/fake-eachlabs';
 import { binaryBuffer, runNode } from '../helpers/n8n';
 import { editImage, IMAGE_1, IMAGE_2, images } from '../helpers/params';
 
@@ -204,19 +204,6 @@ describe('output', () => {
 			{ item: 2 },
 		]);
 		expect(fake.stats().creates).toBe(3);
-	});
-});
-
-describe('the API key', () => {
-	test('is in no output item and never reaches the image host', async () => {
-		const items = await run({ numImages: 2 });
-		expect(JSON.stringify(items)).not.toContain(API_KEY);
-		const fileRequests = fake.requests.filter((request) => request.host === 'files');
-		expect(fileRequests).toHaveLength(2);
-		for (const request of fileRequests) {
-			expect(request.headers['x-api-key']).toBeUndefined();
-			expect(request.headers.authorization).toBeUndefined();
-		}
 	});
 });
 

@@ -1,18 +1,17 @@
-// Faults of the real API, over real HTTP against the fake Eachlabs (issue 5, "Faults" and
-// "Secrets"): transient errors on polls, downloads and creates, malformed answers, expired
-// outputs, stopping, continue-on-fail, stop-on-first-failure, the per-prediction timeout, and the
-// API key staying where it belongs.
+// Faults of the real API, over real HTTP against the fake Eachlabs: transient errors on polls,
+// downloads and creates, malformed answers, expired outputs, stopping, continue-on-fail,
+// stop-on-first-failure, the per-prediction timeout, and the API key staying where it belongs.
 import net from 'net';
 
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
-import { startFakeEachlabs, type FakeEachlabs } from '../fake-eachlabs';
+import { startFakeEachlabs, type FakeEachlabs } from '../../dev/fake-eachlabs';
 import {
 	API_KEY,
 	createRequests,
 	deepText,
 	downloadRequests,
-	editParams,
+	expectImage,
 	expectNoKeyLeak,
 	fakeLifecycle,
 	fastRetries,
@@ -25,12 +24,15 @@ import {
 	until,
 	outcomeWithin,
 } from '../helpers/faultKit';
-import { binaryBuffer, runNode } from '../helpers/n8n';
+import { editImage, getPrediction } from '../helpers/params';
+import { runNode } from '../helpers/n8n';
 import { json, startStub } from '../helpers/stubApi';
 
 const startFake = fakeLifecycle();
 fastRetries();
 
+/** The key of the tests that hand-write the API's answers (and of their fake). */
+const KEY = 'sk-hardening-7d2e';
 const UNEXPECTED = 'Eachlabs answered something unexpected: ';
 const DUPLICATE_WARNING =
 	/^At (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) the connection to Eachlabs failed after the create request was sent \(.+\); the node sent it again, so a duplicate prediction may have been charged\.$/;
@@ -42,13 +44,6 @@ function predictionOf(fake: FakeEachlabs, text: string): string {
 	);
 	expect(index).toBeGreaterThanOrEqual(0);
 	return fake.stats().predictions[index];
-}
-
-async function expectImage(fake: FakeEachlabs, item: { json: any; binary?: any }, index = 0) {
-	expect(item.json.status).toBe('success');
-	expect(item.binary?.data).toBeDefined();
-	const bytes = await binaryBuffer(item.binary.data);
-	expect(bytes.equals(fake.expectedImage(item.json.predictionId, index))).toBe(true);
 }
 
 /** A port on 127.0.0.1 that nothing listens on (right now). */
@@ -66,7 +61,7 @@ describe('polls', () => {
 		fake.failNext('poll', '500', 2);
 		fake.failNext('poll', '502html', 2);
 		fake.failNext('poll', '503', 1);
-		const items = await run(fake, { parameters: editParams() });
+		const items = await run(fake, { parameters: editImage() });
 		expect(items).toHaveLength(1);
 		await expectImage(fake, items[0]);
 		expect(items[0].json.warnings).toBeUndefined();
@@ -81,7 +76,7 @@ describe('polls', () => {
 	test('a poll answered 429 is waited out and polling goes on', async () => {
 		const fake = await startFake();
 		fake.failNext('poll', '429', 2, { retryAfter: 0 });
-		const items = await run(fake, { parameters: editParams() });
+		const items = await run(fake, { parameters: editImage() });
 		expect(items).toHaveLength(1);
 		await expectImage(fake, items[0]);
 		expect(fake.stats()).toMatchObject({ createRequests: 1, creates: 1, faultsInjected: 2 });
@@ -90,7 +85,7 @@ describe('polls', () => {
 	test('a poll whose connection is reset is retried: polling keeps going and no warning is added', async () => {
 		const fake = await startFake();
 		fake.failNext('poll', 'reset', 3);
-		const items = await run(fake, { parameters: editParams() });
+		const items = await run(fake, { parameters: editImage() });
 		expect(items).toHaveLength(1);
 		await expectImage(fake, items[0]);
 		expect(items[0].json.warnings).toBeUndefined();
@@ -106,7 +101,7 @@ describe('polls', () => {
 		const started = Date.now();
 		const settled = await outcomeWithin(
 			fake,
-			{ parameters: editParams({ options: { timeoutSeconds: 2 } }) },
+			{ parameters: editImage({ options: { timeoutSeconds: 2 } }) },
 			5000,
 		);
 		expect(settled).not.toBe('still running');
@@ -114,6 +109,18 @@ describe('polls', () => {
 		const id = fake.stats().predictions[0];
 		expect(`${settled.message} ${settled.description}`).toContain(id);
 	}, 15_000);
+
+	test('polling outlasts a long run of failures: retried for as long as the item has time', async () => {
+		const fake = await startFake({ apiKey: KEY, jobMs: 100 });
+		fake.failNext('poll', '503', 25);
+		const items = await runNode({
+			parameters: editImage({}),
+			credentials: { apiKey: KEY, baseUrl: fake.apiUrl },
+		});
+		expect(items).toHaveLength(1);
+		expect(fake.stats()).toMatchObject({ creates: 1 });
+		expect(fake.stats().polls).toBeGreaterThan(25);
+	});
 });
 
 describe('downloads', () => {
@@ -123,7 +130,7 @@ describe('downloads', () => {
 		fake.failNext('download', '502html', 1);
 		fake.failNext('download', 'reset', 1);
 		fake.failNext('download', 'truncate', 1);
-		const items = await run(fake, { parameters: editParams() });
+		const items = await run(fake, { parameters: editImage() });
 		expect(items).toHaveLength(1);
 		await expectImage(fake, items[0]);
 		expect(fake.stats()).toMatchObject({ downloads: 5, createRequests: 1, creates: 1 });
@@ -132,7 +139,7 @@ describe('downloads', () => {
 	test('an expired output URL (404) fails with a clear error naming the prediction and the image index', async () => {
 		const fake = await startFake();
 		const error = await rejectionOf(
-			run(fake, { parameters: editParams({ prompt: 'Put @Image1 on a table [expired]' }) }),
+			run(fake, { parameters: editImage({ prompt: 'Put @Image1 on a table [expired]' }) }),
 		);
 		const id = fake.stats().predictions[0];
 		expect(error).toBeInstanceOf(NodeApiError);
@@ -147,7 +154,7 @@ describe('downloads', () => {
 	test('with two images, a 404 on the first one names image 0 and the prediction', async () => {
 		const fake = await startFake();
 		fake.failNext('download', '404', 1);
-		const error = await rejectionOf(run(fake, { parameters: editParams({ numImages: 2 }) }));
+		const error = await rejectionOf(run(fake, { parameters: editImage({ numImages: 2 }) }));
 		const id = fake.stats().predictions[0];
 		expect(error.message).toBe(
 			`Edited image 0 of prediction ${id} could not be downloaded (HTTP 404)`,
@@ -162,7 +169,7 @@ describe('creates', () => {
 		fake.failNext('create', '429', 1, { retryAfter: 0 });
 		fake.failNext('create', '500', 1);
 		fake.failNext('create', '503', 1);
-		const items = await run(fake, { parameters: editParams() });
+		const items = await run(fake, { parameters: editImage() });
 		expect(items).toHaveLength(1);
 		await expectImage(fake, items[0]);
 		expect(items[0].json.warnings).toBeUndefined();
@@ -172,7 +179,7 @@ describe('creates', () => {
 	test('a create answered by a gateway’s 502 HTML page is sent again with a warning: it may have been made', async () => {
 		const fake = await startFake();
 		fake.failNext('create', '502html', 1);
-		const items = await run(fake, { parameters: editParams() });
+		const items = await run(fake, { parameters: editImage() });
 		expect(items).toHaveLength(1);
 		await expectImage(fake, items[0]);
 		expect(items[0].json.warnings).toEqual([
@@ -194,7 +201,7 @@ describe('creates', () => {
 		});
 		try {
 			const items = await runNode({
-				parameters: editParams({ waitForCompletion: false }),
+				parameters: editImage({ waitForCompletion: false }),
 				credentials: { apiKey: API_KEY, baseUrl: stub.url },
 			});
 			expect(stub.requests.map((request) => request.method)).toEqual(['POST', 'POST']);
@@ -214,7 +221,7 @@ describe('creates', () => {
 		let fake: FakeEachlabs | undefined;
 		try {
 			const outcome = runNode({
-				parameters: editParams(),
+				parameters: editImage(),
 				credentials: { apiKey: API_KEY, baseUrl: `http://127.0.0.1:${port}` },
 			});
 			await sleep(150);
@@ -233,7 +240,7 @@ describe('creates', () => {
 		const fake = await startFake();
 		fake.failNext('create', 'resetAfterCreate', 1);
 		const before = Date.now();
-		const items = await run(fake, { parameters: editParams() });
+		const items = await run(fake, { parameters: editImage() });
 		const after = Date.now();
 		expect(items).toHaveLength(1);
 		await expectImage(fake, items[0]);
@@ -253,7 +260,7 @@ describe('creates', () => {
 	test('a connection reset before the create was answered is retried and warned about too', async () => {
 		const fake = await startFake();
 		fake.failNext('create', 'reset', 1);
-		const items = await run(fake, { parameters: editParams() });
+		const items = await run(fake, { parameters: editImage() });
 		expect(items).toHaveLength(1);
 		await expectImage(fake, items[0]);
 		expect(fake.stats()).toMatchObject({ createRequests: 2, creates: 1 });
@@ -264,7 +271,7 @@ describe('creates', () => {
 	test('Wait for Completion off: a lost create answer is retried and the item carries the warning', async () => {
 		const fake = await startFake();
 		fake.failNext('create', 'resetAfterCreate', 1);
-		const items = await run(fake, { parameters: editParams({ waitForCompletion: false }) });
+		const items = await run(fake, { parameters: editImage({ waitForCompletion: false }) });
 		expect(items).toHaveLength(1);
 		const stats = fake.stats();
 		expect(stats).toMatchObject({ createRequests: 2, creates: 2, polls: 0 });
@@ -282,7 +289,7 @@ describe('creates', () => {
 		fake.failNext('poll', 'reset', 2);
 		fake.failNext('download', '503', 1);
 		fake.failNext('download', 'reset', 1);
-		const items = await run(fake, { parameters: editParams() });
+		const items = await run(fake, { parameters: editImage() });
 		await expectImage(fake, items[0]);
 		expect(fake.stats()).toMatchObject({ createRequests: 1, creates: 1, faultsInjected: 6 });
 	});
@@ -290,7 +297,7 @@ describe('creates', () => {
 	test('a failed or timed-out prediction is not created again', async () => {
 		const fake = await startFake();
 		const items = await run(fake, {
-			parameters: editParams({
+			parameters: editImage({
 				prompt: promptByItem({ 0: '[fail]', 1: '[slow:3000]' }),
 				options: { timeoutSeconds: 1 },
 			}),
@@ -299,6 +306,58 @@ describe('creates', () => {
 		});
 		expect(items.map((item) => typeof item.json.error)).toEqual(['string', 'string']);
 		expect(fake.stats()).toMatchObject({ createRequests: 2, creates: 2 });
+	});
+
+	test('Retry-After: 0 is not a licence to hammer: at least a second between tries', async () => {
+		const fake = await startFake({ apiKey: KEY, jobMs: 100 });
+		fake.failNext('create', '429', 1000, { retryAfter: 0 });
+		const started = Date.now();
+		const error = await rejectionOf(
+			runNode({
+				parameters: editImage({ options: { timeoutSeconds: 2.5 } }),
+				credentials: { apiKey: KEY, baseUrl: fake.apiUrl },
+			}),
+		);
+		expect(error.message).toBe(
+			'Could not reach Eachlabs: it kept answering that the rate limit was reached (HTTP 429)',
+		);
+		expect(fake.stats().createRequests).toBeLessThanOrEqual(3);
+		expect(Date.now() - started).toBeLessThan(4000);
+	});
+
+	test('a create whose answer keeps getting lost is re-sent at most twice, and the error says so', async () => {
+		const fake = await startFake({ apiKey: KEY, jobMs: 100 });
+		fake.failNext('create', 'resetAfterCreate', 100);
+		const items = await runNode({
+			parameters: editImage({}),
+			credentials: { apiKey: KEY, baseUrl: fake.apiUrl },
+			onError: 'continueErrorOutput',
+		});
+		expect(fake.stats().creates).toBe(3);
+		expect(items).toHaveLength(1);
+		expect(items[0].json.error).toBe('Could not reach Eachlabs: the connection was reset');
+		const warnings = items[0].json.warnings as string[];
+		expect(warnings).toHaveLength(3);
+		expect(warnings[0]).toMatch(
+			/the node sent it again, so a duplicate prediction may have been charged\.$/,
+		);
+		expect(warnings[2]).toMatch(/the node did not send it again \(it already had 2 times\)/);
+		expect(items[0].json.description).toContain(warnings[2]);
+		expect(items[0].pairedItem).toEqual({ item: 0 });
+	});
+
+	test('a base URL without https:// fails at once with advice, without retrying', async () => {
+		const started = Date.now();
+		const error = await rejectionOf(
+			runNode({
+				parameters: editImage({}),
+				credentials: { apiKey: KEY, baseUrl: 'api.eachlabs.ai' },
+			}),
+		);
+		expect(error.message).toMatch(/^Could not send the request to Eachlabs: /);
+		expect(error.description).toContain('Check the Base URL of the Eachlabs API credential');
+		expect((error as unknown as { cause: unknown }).cause).toBeInstanceOf(NodeOperationError);
+		expect(Date.now() - started).toBeLessThan(2000);
 	});
 });
 
@@ -340,7 +399,7 @@ describe('malformed answers', () => {
 		async ({ route, kind, what }) => {
 			const fake = await startFake();
 			fake.failNext(route, kind, 1);
-			const error = await rejectionOf(run(fake, { parameters: editParams() }));
+			const error = await rejectionOf(run(fake, { parameters: editImage() }));
 			expect(error).toBeInstanceOf(NodeApiError);
 			expect(error).not.toBeInstanceOf(TypeError);
 			expect(error.message.startsWith(UNEXPECTED)).toBe(true);
@@ -361,7 +420,7 @@ describe('malformed answers', () => {
 		const fake = await startFake();
 		fake.failNext('poll', 'successNoOutput', 1);
 		const items = await run(fake, {
-			parameters: editParams(),
+			parameters: editImage(),
 			onError: 'continueErrorOutput',
 		});
 		expect(items).toHaveLength(1);
@@ -386,7 +445,7 @@ describe('stopping the execution', () => {
 	) {
 		const controller = new AbortController();
 		const outcome = run(fake, {
-			parameters: editParams(),
+			parameters: editImage(),
 			...options,
 			signal: controller.signal,
 		}).then(
@@ -406,7 +465,7 @@ describe('stopping the execution', () => {
 		const fake = await startFake();
 		await stopWhen(
 			fake,
-			{ parameters: editParams({ prompt: 'Put @Image1 on a table [slow:20000]' }) },
+			{ parameters: editImage({ prompt: 'Put @Image1 on a table [slow:20000]' }) },
 			() => fake.stats().polls >= 2,
 		);
 		const polls = fake.stats().polls;
@@ -436,7 +495,7 @@ describe('stopping the execution', () => {
 		await stopWhen(
 			fake,
 			{
-				parameters: editParams({ prompt: 'Put @Image1 on a table [slow:20000]' }),
+				parameters: editImage({ prompt: 'Put @Image1 on a table [slow:20000]' }),
 				items: manyItems(13),
 			},
 			() => fake.stats().creates === 10,
@@ -453,7 +512,7 @@ describe('continue on fail', () => {
 		async (onError) => {
 			const fake = await startFake();
 			const items = await run(fake, {
-				parameters: editParams({ prompt: promptByItem({ 1: '[fail:classified]', 2: '[fail]' }) }),
+				parameters: editImage({ prompt: promptByItem({ 1: '[fail:classified]', 2: '[fail]' }) }),
 				items: manyItems(4),
 				onError,
 			});
@@ -495,7 +554,7 @@ describe('continue on fail', () => {
 		const fake = await startFake();
 		fake.failNext('create', '401', 1);
 		const items = await run(fake, {
-			parameters: editParams({ options: { timeoutSeconds: 30 } }),
+			parameters: editImage({ options: { timeoutSeconds: 30 } }),
 			items: manyItems(1),
 			onError: 'continueErrorOutput',
 		});
@@ -510,7 +569,7 @@ describe('continue on fail', () => {
 	test('a timeout and an expired output become error items with their prediction ids; the rest complete', async () => {
 		const fake = await startFake();
 		const items = await run(fake, {
-			parameters: editParams({
+			parameters: editImage({
 				prompt: promptByItem({ 0: '[slow:5000]', 2: '[expired]' }),
 				options: { timeoutSeconds: 1 },
 			}),
@@ -541,7 +600,7 @@ describe('stop on the first failure (no continue on fail)', () => {
 		const started = Date.now();
 		const error = await rejectionOf(
 			run(fake, {
-				parameters: editParams({
+				parameters: editImage({
 					prompt: promptByItem({ 0: '[slow:3000]', 1: '[slow:3000]', 2: '[fail]' }),
 				}),
 				items: manyItems(3),
@@ -568,7 +627,7 @@ describe('stop on the first failure (no continue on fail)', () => {
 		const fake = await startFake();
 		const error = await rejectionOf(
 			run(fake, {
-				parameters: editParams({ prompt: promptByItem({ 0: '[fail]' }) }),
+				parameters: editImage({ prompt: promptByItem({ 0: '[fail]' }) }),
 				items: manyItems(1),
 			}),
 		);
@@ -590,7 +649,7 @@ describe('stop on the first failure (no continue on fail)', () => {
 		for (let i = 1; i < 15; i++) marks[i] = '[slow:3000]';
 		const error = await rejectionOf(
 			run(fake, {
-				parameters: editParams({ prompt: promptByItem(marks) }),
+				parameters: editImage({ prompt: promptByItem(marks) }),
 				items: manyItems(15),
 			}),
 		);
@@ -606,7 +665,7 @@ describe('stop on the first failure (no continue on fail)', () => {
 		const started = Date.now();
 		const error = await rejectionOf(
 			run(fake, {
-				parameters: editParams({
+				parameters: editImage({
 					prompt: 'Put @Image1 on a table [slow:5000]',
 					options: { timeoutSeconds: 1 },
 				}),
@@ -629,11 +688,44 @@ describe('stop on the first failure (no continue on fail)', () => {
 	test('an API error answer after retries names the prediction (poll 404 → not found)', async () => {
 		const fake = await startFake();
 		fake.failNext('poll', '404', 1);
-		const error = await rejectionOf(run(fake, { parameters: editParams() }));
+		const error = await rejectionOf(run(fake, { parameters: editImage() }));
 		const id = fake.stats().predictions[0];
 		expect(error.message).toBe(`Prediction ${id} was not found`);
 		expect(error.description).toContain(id);
 		expect(fake.stats().createRequests).toBe(1);
+	});
+
+	test('a failing item stops the others at once, even mid-request', async () => {
+		// Item 0's poll never answers; item 1's prediction fails: the node must not wait for item 0.
+		const stub = await startStub((request, response) => {
+			if (request.method === 'POST') {
+				const id = String(request.body.input.prompt).includes('hang') ? 'hang-id' : 'fail-id';
+				return json(response, 200, { status: 'success', predictionID: id });
+			}
+			if (request.path.endsWith('/fail-id')) {
+				return json(response, 200, { status: 'error', message: 'The model failed' });
+			}
+			// hang-id: never answer
+		});
+		try {
+			const started = Date.now();
+			const error = await rejectionOf(
+				runNode({
+					parameters: editImage({
+						prompt: '={{ $json.p }}',
+						images: { image: [{ url: 'https://example.com/a.png' }] },
+					}),
+					items: [{ json: { p: 'hang @Image1' } }, { json: { p: 'fail @Image1' } }],
+					credentials: { apiKey: KEY, baseUrl: stub.url },
+				}),
+			);
+			expect(error.message).toBe('Kling O1 could not edit the image: The model failed');
+			expect(error.context.itemIndex).toBe(1);
+			expect(Date.now() - started).toBeLessThan(5000);
+			expect(error.description).toContain('hang-id (item 0)');
+		} finally {
+			await stub.close();
+		}
 	});
 });
 
@@ -644,7 +736,7 @@ describe('secrets', () => {
 		const fake = await startFake({ apiKey: SECRET });
 		fake.failNext('download', '503', 1);
 		const items = await run(fake, {
-			parameters: editParams({ numImages: 2 }),
+			parameters: editImage({ numImages: 2 }),
 			items: manyItems(2),
 			apiKey: SECRET,
 		});
@@ -684,7 +776,7 @@ describe('secrets', () => {
 		'$name: the thrown error and the error item hold no key',
 		async ({ setup, prompt, timeoutSeconds }) => {
 			const fake = await startFake({ apiKey: SECRET });
-			const parameters = editParams({
+			const parameters = editImage({
 				...(prompt ? { prompt } : {}),
 				options: { timeoutSeconds: timeoutSeconds ?? 30 },
 			});
@@ -702,7 +794,7 @@ describe('secrets', () => {
 	test('a rejected key: the 401 error does not repeat the key that was sent', async () => {
 		const fake = await startFake();
 		const wrong = 'ek-WRONG-0b1c2d3e4f5a6b7c8d';
-		const error = await rejectionOf(run(fake, { parameters: editParams(), apiKey: wrong }));
+		const error = await rejectionOf(run(fake, { parameters: editImage(), apiKey: wrong }));
 		expect(error.message).toBe('Eachlabs did not accept the API key');
 		expect(error.context.itemIndex).toBe(0);
 		expect(fake.stats()).toMatchObject({ createRequests: 1, creates: 0 });
@@ -710,12 +802,64 @@ describe('secrets', () => {
 		expect(error).toBeInstanceOf(NodeApiError);
 		expect(error).not.toBeInstanceOf(NodeOperationError);
 	});
+
+	test('a redirect from the API is not followed: the key stays with the API host', async () => {
+		const fake = await startFake({ apiKey: KEY, jobMs: 100 });
+		const stub = await startStub((request, response) => {
+			response.writeHead(302, { location: `${fake.filesUrl}/elsewhere${request.path}` });
+			response.end();
+		});
+		try {
+			const error = await rejectionOf(
+				runNode({
+					parameters: getPrediction('abc'),
+					credentials: { apiKey: KEY, baseUrl: stub.url },
+				}),
+			);
+			expect(error.message).toBe(
+				`Eachlabs answered something unexpected: a redirect (HTTP 302) to ${fake.filesUrl}/elsewhere/v1/prediction/abc, which the node does not follow so that the API key is sent to Eachlabs only`,
+			);
+			expect(stub.requests).toHaveLength(1);
+			expect(fake.requests).toHaveLength(0);
+		} finally {
+			await stub.close();
+		}
+	});
+
+	test('an answer that echoes the key leaves no trace of it in the error', async () => {
+		const stub = await startStub((_request, response) =>
+			json(response, 400, { status: 'error', message: `Bad request for key ${KEY}`, details: KEY }),
+		);
+		try {
+			const error = await rejectionOf(
+				runNode({ parameters: editImage({}), credentials: { apiKey: KEY, baseUrl: stub.url } }),
+			);
+			expect(error.message).toBe(
+				'Eachlabs answered with an error (HTTP 400): Bad request for key [redacted]',
+			);
+			const everything = JSON.stringify(error, Object.getOwnPropertyNames(error));
+			expect(everything).not.toContain(KEY);
+			const items = await runNode({
+				parameters: editImage({}),
+				credentials: { apiKey: KEY, baseUrl: stub.url },
+				onError: 'continueRegularOutput',
+			});
+			expect(JSON.stringify(items[0], Object.getOwnPropertyNames(items[0].error))).not.toContain(
+				KEY,
+			);
+			expect(
+				JSON.stringify(items[0].error, Object.getOwnPropertyNames(items[0].error)),
+			).not.toContain(KEY);
+		} finally {
+			await stub.close();
+		}
+	});
 });
 
 // Sanity: helpers used above behave (a failing helper would make the tests above meaningless).
 test('pollRequests counts what stats().polls counts', async () => {
 	const fake = await startFake();
-	await run(fake, { parameters: editParams() });
+	await run(fake, { parameters: editImage() });
 	expect(pollRequests(fake)).toHaveLength(fake.stats().polls);
 	expect(createRequests(fake)).toHaveLength(fake.stats().createRequests);
 });

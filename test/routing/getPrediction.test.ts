@@ -1,7 +1,7 @@
 import { NodeApiError } from 'n8n-workflow';
 
-import type { FakeEachlabs } from '../fake-eachlabs';
-import { startFakeEachlabs } from '../fake-eachlabs';
+import type { FakeEachlabs } from '../../dev/fake-eachlabs';
+import { startFakeEachlabs } from '../../dev/fake-eachlabs';
 import { binaryBuffer, runNode } from '../helpers/n8n';
 import { editImage, getPrediction } from '../helpers/params';
 

@@ -1,9 +1,8 @@
-// Rate limits (issue 5): at most 10 predictions in flight per API key in one process, shared by
+// Rate limits: at most 10 predictions in flight per API key in one process, shared by
 // items and by executions side by side; 429s waited out within the item's timeout; queue time not
 // counted against the timeout; with Wait for Completion off, creates wait out the API's 429s.
 import {
 	createRequests,
-	editParams,
 	fakeLifecycle,
 	fastRetries,
 	manyItems,
@@ -11,6 +10,7 @@ import {
 	outcomeWithin,
 	run,
 } from '../helpers/faultKit';
+import { editImage } from '../helpers/params';
 
 const startFake = fakeLifecycle();
 fastRetries();
@@ -34,7 +34,7 @@ describe('10 predictions in flight per API key', () => {
 	test('50 items → 50 results; the node itself never has more than 10 in flight (API limit off)', async () => {
 		// With the fake's own limit off, only the node can keep the count at 10.
 		const fake = await startFake({ rateLimit: null, jobMs: 300 });
-		const items = await run(fake, { parameters: editParams(), items: manyItems(50) });
+		const items = await run(fake, { parameters: editImage(), items: manyItems(50) });
 		expectAllSucceeded(items, 50);
 		const stats = fake.stats();
 		expect(stats.creates).toBe(50);
@@ -47,7 +47,7 @@ describe('10 predictions in flight per API key', () => {
 
 	test('50 items against the API’s 10-concurrent limit: no 429 is ever provoked', async () => {
 		const fake = await startFake({ jobMs: 300 });
-		const items = await run(fake, { parameters: editParams(), items: manyItems(50) });
+		const items = await run(fake, { parameters: editImage(), items: manyItems(50) });
 		expectAllSucceeded(items, 50);
 		expect(fake.stats()).toMatchObject({
 			creates: 50,
@@ -59,7 +59,7 @@ describe('10 predictions in flight per API key', () => {
 
 	test('two executions side by side with the same key share the 10 slots', async () => {
 		const fake = await startFake({ rateLimit: null, jobMs: 600 });
-		const parameters = editParams();
+		const parameters = editImage();
 		const [first, second] = await Promise.all([
 			run(fake, { parameters, items: manyItems(8) }),
 			run(fake, { parameters, items: manyItems(8) }),
@@ -76,7 +76,7 @@ describe('10 predictions in flight per API key', () => {
 		const marks: Record<number, string> = { 0: '[slow:200]' };
 		for (let i = 1; i < 10; i++) marks[i] = '[slow:2500]';
 		const items = await run(fake, {
-			parameters: editParams({ prompt: promptByItem(marks) }),
+			parameters: editImage({ prompt: promptByItem(marks) }),
 			items: manyItems(11),
 		});
 		expectAllSucceeded(items, 11);
@@ -94,7 +94,7 @@ describe('10 predictions in flight per API key', () => {
 		const marks: Record<number, string> = { 0: '[fail]', 1: '[fail:classified]' };
 		for (let i = 2; i < 10; i++) marks[i] = '[slow:4000]';
 		const items = await run(fake, {
-			parameters: editParams({ prompt: promptByItem(marks), options: { timeoutSeconds: 1 } }),
+			parameters: editImage({ prompt: promptByItem(marks), options: { timeoutSeconds: 1 } }),
 			items: manyItems(14),
 			onError: 'continueRegularOutput',
 		});
@@ -105,7 +105,7 @@ describe('10 predictions in flight per API key', () => {
 		for (const item of items.slice(10)) expect(item.json.status).toBe('success');
 		expect(fake.stats().creates).toBe(14);
 		// Another run right after finds all 10 slots free.
-		const again = await run(fake, { parameters: editParams(), items: manyItems(10) });
+		const again = await run(fake, { parameters: editImage(), items: manyItems(10) });
 		expectAllSucceeded(again, 10);
 	});
 });
@@ -114,7 +114,7 @@ describe('429 answers', () => {
 	test('a scripted 429 is waited out for its Retry-After, then retried; the user never sees it', async () => {
 		const fake = await startFake();
 		fake.failNext('create', '429', 2, { retryAfter: 1 });
-		const items = await run(fake, { parameters: editParams() });
+		const items = await run(fake, { parameters: editImage() });
 		expectAllSucceeded(items, 1);
 		const times = createRequests(fake).map((request) => request.time);
 		expect(times).toHaveLength(3);
@@ -129,7 +129,7 @@ describe('429 answers', () => {
 			jobMs: 200,
 			rateLimit: { concurrent: 2, retryAfterSeconds: 1 },
 		});
-		const items = await run(fake, { parameters: editParams(), items: manyItems(6) });
+		const items = await run(fake, { parameters: editImage(), items: manyItems(6) });
 		expectAllSucceeded(items, 6);
 		const stats = fake.stats();
 		expect(stats.rateLimited).toBeGreaterThan(0);
@@ -143,7 +143,7 @@ describe('429 answers', () => {
 			jobMs: 100,
 			rateLimit: { concurrent: null, perMinute: 5, windowMs: 1500, retryAfterSeconds: 1 },
 		});
-		const items = await run(fake, { parameters: editParams(), items: manyItems(12) });
+		const items = await run(fake, { parameters: editImage(), items: manyItems(12) });
 		expectAllSucceeded(items, 12);
 		const stats = fake.stats();
 		expect(stats.rateLimited).toBeGreaterThan(0);
@@ -156,7 +156,7 @@ describe('429 answers', () => {
 		const started = Date.now();
 		const settled = await outcomeWithin(
 			fake,
-			{ parameters: editParams({ options: { timeoutSeconds: 2 } }) },
+			{ parameters: editImage({ options: { timeoutSeconds: 2 } }) },
 			5000,
 		);
 		expect(settled).not.toBe('still running');
@@ -173,7 +173,7 @@ describe('the timeout and the queue', () => {
 		const fake = await startFake({ jobMs: 1500 });
 		const started = Date.now();
 		const items = await run(fake, {
-			parameters: editParams({ options: { timeoutSeconds: 2 } }),
+			parameters: editImage({ options: { timeoutSeconds: 2 } }),
 			items: manyItems(12),
 		});
 		expectAllSucceeded(items, 12);
@@ -185,7 +185,7 @@ describe('the timeout and the queue', () => {
 	test('Wait for Completion off: creates beyond the API’s limit wait out its 429s; 13 items → 13 prediction ids', async () => {
 		const fake = await startFake({ jobMs: 1500, rateLimit: { retryAfterSeconds: 1 } });
 		const items = await run(fake, {
-			parameters: editParams({ waitForCompletion: false }),
+			parameters: editImage({ waitForCompletion: false }),
 			items: manyItems(13),
 		});
 		expect(items).toHaveLength(13);

@@ -1,11 +1,11 @@
-// When the node polls (issue 12), through n8n's routing against the fake: with no Poll Interval
+// When the node polls, through n8n's routing against the fake: with no Poll Interval
 // it learns the job times of a key and settings and then polls where jobs end; an explicit Poll
 // Interval stays a fixed interval; a fresh prediction is never polled right after its create.
 // Timing figures belong to `npm run bench`; these tests only check orderings that load cannot
 // reverse (load makes polls later, never earlier).
 import type { INodeParameters } from 'n8n-workflow';
 
-import type { FakeEachlabs } from '../fake-eachlabs';
+import type { FakeEachlabs } from '../../dev/fake-eachlabs';
 import { fakeLifecycle, manyItems, run } from '../helpers/faultKit';
 
 const startFake = fakeLifecycle();
@@ -35,7 +35,7 @@ function expectAllDelivered(items: Array<{ json: any; binary?: unknown }>, n: nu
 
 test('no Poll Interval: the node learns the job time and then polls less, and never right after the create', async () => {
 	const fake = await startFake({ apiKey: 'learning-key', jobMs: 2500 });
-	// First run: nothing known yet, so it polls as before issue 12 (every second).
+	// First run: nothing known yet, so it polls on the unlearned schedule (every second).
 	expectAllDelivered(
 		await run(fake, { apiKey: 'learning-key', parameters: parameters(), items: manyItems(5) }),
 		5,

@@ -9,12 +9,12 @@ import path from 'path';
 import { DirectoryLoader } from 'n8n-core';
 import type { INodeParameters, INodeType } from 'n8n-workflow';
 
-import type { FakeEachlabs } from '../fake-eachlabs';
-import { makeImage, startFakeEachlabs } from '../fake-eachlabs';
-import type { ForwardProxy } from '../forward-proxy';
-import { startForwardProxy } from '../forward-proxy';
+import type { FakeEachlabs } from '../../dev/fake-eachlabs';
+import { makeImage, startFakeEachlabs } from '../../dev/fake-eachlabs';
+import type { ForwardProxy } from '../../dev/forward-proxy';
+import { startForwardProxy } from '../../dev/forward-proxy';
 import { binaryBuffer, runNode, storeBinary } from '../helpers/n8n';
-import { editImage } from '../helpers/params';
+import { editImage, getPrediction as getPredictionParameters } from '../helpers/params';
 
 /*
  * n8n's Request Options, which n8n adds to every declarative node (Settings → Request Options):
@@ -285,9 +285,7 @@ describe('Ignore SSL Issues', () => {
 	const getPrediction = (requestOptions: object, baseUrl = apiUrl) =>
 		runNode({
 			parameters: {
-				operation: 'getPrediction',
-				predictionId: 'tls-1',
-				options: { timeoutSeconds: 20 },
+				...getPredictionParameters('tls-1', { options: { timeoutSeconds: 20 } }),
 				requestOptions,
 			} as INodeParameters,
 			credentials: { apiKey: 'test-key', baseUrl },

@@ -1,13 +1,12 @@
-// Soak (issues 5 and 9): 60 items through seeded 5xx and connection resets on every route, with the
+// Soak: 60 items through seeded 5xx and connection resets on every route, with the
 // API's 10-concurrent limit → 60 successes, no duplicate prediction, never more than 10 in flight;
 // and with gateway 504s after the create was stored, every prediction delivered or announced.
 // Each item has its own prompt: the fake draws a create's faults from its body, so every item
 // meets the same faults on every run, whatever order concurrent creates arrive in.
 import type { INodeExecutionData } from 'n8n-workflow';
 
-import type { FakeEachlabs } from '../fake-eachlabs';
+import type { FakeEachlabs } from '../../dev/fake-eachlabs';
 import {
-	editParams,
 	expectNoKeyLeak,
 	fakeLifecycle,
 	fastRetries,
@@ -16,13 +15,14 @@ import {
 	run,
 	API_KEY,
 } from '../helpers/faultKit';
+import { editImage } from '../helpers/params';
 import { binaryBuffer } from '../helpers/n8n';
 
 const startFake = fakeLifecycle();
 fastRetries();
 
 const N = 60;
-const parameters = editParams({ prompt: promptByItem({}) });
+const parameters = editImage({ prompt: promptByItem({}) });
 const DUPLICATE_WARNING =
 	/(the connection to Eachlabs failed|a gateway answered HTTP 50\d \(.+\)) after the create request was sent.*a duplicate prediction may have been charged/;
 
@@ -89,9 +89,11 @@ test('soak with 3 creates whose answers are lost after creating: 63 predictions,
 	const fake = await startFake({ jobMs: 300, faults, rateLimit: null });
 	// A first run lets this process's limiter reach 10 at once (it starts with one create in the
 	// air), so that the 3 lost answers hit 3 different items rather than one item's re-sends.
-	await run(fake, { parameters: editParams(), items: manyItems(10) });
+	await run(fake, { parameters: editImage(), items: manyItems(10) });
 	fake.reset();
-	fake.failNext('create', 'resetAfterCreate', 3);
+	// The 3 lost answers are held until the whole first wave of 10 creates has arrived: a re-send
+	// that overtook a create of that wave could meet a lost answer again, on the same item.
+	fake.failNext('create', 'resetAfterCreate', 3, { afterCreateRequests: 10 });
 	const items = await run(fake, { parameters, items: manyItems(N) });
 	await expectSixtySuccesses(fake, items);
 

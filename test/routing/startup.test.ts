@@ -1,8 +1,8 @@
-// Start-up (issue 12): each item is checked from what n8n's routing resolved for it, and the
+// Start-up: each item is checked from what n8n's routing resolved for it, and the
 // items the routing never handed to the node (their request could not be built) are checked once
 // its loop is over. Either way no paid create starts while any item is invalid.
-import type { FakeEachlabs } from '../fake-eachlabs';
-import { startFakeEachlabs } from '../fake-eachlabs';
+import type { FakeEachlabs } from '../../dev/fake-eachlabs';
+import { startFakeEachlabs } from '../../dev/fake-eachlabs';
 import { runNode } from '../helpers/n8n';
 import { editImage } from '../helpers/params';
 

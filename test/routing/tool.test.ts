@@ -1,7 +1,7 @@
 import type { INodeParameters } from 'n8n-workflow';
 
-import type { FakeEachlabs } from '../fake-eachlabs';
-import { startFakeEachlabs } from '../fake-eachlabs';
+import type { FakeEachlabs } from '../../dev/fake-eachlabs';
+import { startFakeEachlabs } from '../../dev/fake-eachlabs';
 import type { RunOptions } from '../helpers/n8n';
 import { runNode } from '../helpers/n8n';
 import { editImage, getPrediction, IMAGE_1, images } from '../helpers/params';

@@ -1,8 +1,8 @@
 import type { INodeParameters } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
-import type { FakeEachlabs } from '../fake-eachlabs';
-import { startFakeEachlabs } from '../fake-eachlabs';
+import type { FakeEachlabs } from '../../dev/fake-eachlabs';
+import { startFakeEachlabs } from '../../dev/fake-eachlabs';
 import { runNode } from '../helpers/n8n';
 import { editImage, getPrediction, IMAGE_1, IMAGE_2, images } from '../helpers/params';
 

@@ -2,7 +2,7 @@
 // tests rely on, over real HTTP, so a change in the fake cannot silently weaken them.
 import http from 'http';
 import type { AddressInfo } from 'net';
-import { startFakeEachlabs, type FakeEachlabs } from '../fake-eachlabs';
+import { startFakeEachlabs, type FakeEachlabs } from '../../dev/fake-eachlabs';
 
 const KEY = 'test-key';
 const IMAGE = 'https://example.com/horse.png';
@@ -43,18 +43,36 @@ function createBody(input: Record<string, unknown> = {}, extra: Record<string, u
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Everything jest can simulate but Date: real sockets and timers, a clock the test moves. */
+const REAL_TIMERS = [
+	'hrtime',
+	'nextTick',
+	'performance',
+	'queueMicrotask',
+	'setImmediate',
+	'clearImmediate',
+	'setInterval',
+	'clearInterval',
+	'setTimeout',
+	'clearTimeout',
+] as const;
+
 describe('fake Eachlabs server', () => {
 	let fake: FakeEachlabs;
 	const create = (input?: Record<string, unknown>, extra?: Record<string, unknown>) =>
 		call('POST', `${fake.apiUrl}/v1/prediction/`, { body: createBody(input, extra) });
 	const poll = (id: string) => call('GET', `${fake.apiUrl}/v1/prediction/${id}`);
-	async function waitDone(id: string): Promise<{ body: any; seen: string[] }> {
+	/** Polls until the prediction ends; `pass` is what happens between two polls. */
+	async function waitDone(
+		id: string,
+		pass: () => Promise<unknown> = () => sleep(10),
+	): Promise<{ body: any; seen: string[] }> {
 		const seen: string[] = [];
 		for (let i = 0; i < 200; i++) {
 			const { body } = await poll(id);
 			if (!seen.includes(body.status)) seen.push(body.status);
 			if (!['created', 'starting', 'processing'].includes(body.status)) return { body, seen };
-			await sleep(10);
+			await pass();
 		}
 		throw new Error('prediction never finished');
 	}
@@ -64,6 +82,9 @@ describe('fake Eachlabs server', () => {
 	});
 	afterAll(async () => {
 		await fake.close();
+	});
+	afterEach(() => {
+		jest.useRealTimers();
 	});
 	beforeEach(() => {
 		fake.reset();
@@ -134,7 +155,68 @@ describe('fake Eachlabs server', () => {
 		expect(fake.stats()).toMatchObject({ createRequests: bad.length + 3, creates: 1 });
 	});
 
+	// The fake's address check is written independently of the node's, so the node's own check
+	// is tested against a second opinion: these hosts come from the special-purpose registries.
+	test('refuses image URLs on loopback, private, shared and link-local addresses, not public ones', async () => {
+		const refused = [
+			'localhost',
+			'img.localhost',
+			'0.0.0.1',
+			'10.1.2.3',
+			'100.64.0.1',
+			'100.127.255.254',
+			'127.0.0.2',
+			'169.254.169.254',
+			'172.16.0.1',
+			'172.31.255.254',
+			'192.168.0.1',
+			'[::]',
+			'[::1]',
+			'[fc00::1]',
+			'[fdff::1]',
+			'[fe80::1]',
+			'[febf::1]',
+			'[::ffff:127.0.0.1]',
+			'[::ffff:8.8.8.8]',
+		];
+		const allowed = [
+			'example.com',
+			'8.8.8.8',
+			'11.0.0.1',
+			'100.63.255.255',
+			'100.128.0.1',
+			'172.15.255.255',
+			'172.32.0.1',
+			'169.253.0.1',
+			'192.169.0.1',
+			'[2001:4860::8888]',
+			'[fec0::1]',
+		];
+		// More creates than the 10-concurrent limit allows at once: the limit is not the subject.
+		fake.configure({ rateLimit: null });
+		for (const host of refused) {
+			const res = await create({ image_urls: [`https://${host}/a.png`] });
+			expect({ host, status: res.status, details: res.body.details }).toEqual({
+				host,
+				status: 400,
+				details: 'image_urls[0] points to a local or private host, which cannot be fetched',
+			});
+		}
+		for (const host of allowed) {
+			const res = await create({ image_urls: [`https://${host}/a.png`] });
+			expect({ host, status: res.status }).toEqual({ host, status: 200 });
+		}
+		expect(fake.stats()).toMatchObject({
+			createRequests: refused.length + allowed.length,
+			creates: allowed.length,
+		});
+	});
+
 	test('create -> poll -> success -> download, outputs on another host', async () => {
+		// The fake derives a job's status from the clock: with only Date simulated (sockets and
+		// timers stay real) and moved 10 ms between polls, the 30 ms "processing" share of the 60 ms
+		// job is polled however slowly a loaded machine answers. afterEach restores the real clock.
+		jest.useFakeTimers({ doNotFake: [...REAL_TIMERS] });
 		const created = await create({ num_images: 2, output_format: 'jpeg' });
 		expect(created.status).toBe(200);
 		expect(created.body).toEqual({
@@ -143,7 +225,7 @@ describe('fake Eachlabs server', () => {
 			predictionID: expect.stringMatching(/^[0-9a-f-]{36}$/),
 		});
 		const id = created.body.predictionID;
-		const { body, seen } = await waitDone(id);
+		const { body, seen } = await waitDone(id, async () => jest.setSystemTime(Date.now() + 10));
 		expect(seen[0]).toBe('created');
 		expect(seen).toContain('processing');
 		expect(body).toMatchObject({
@@ -324,7 +406,36 @@ describe('fake Eachlabs server', () => {
 		expect(Date.now() - started).toBeGreaterThanOrEqual(240);
 	});
 
-	test('issue 9 switches: [reject], [answer-delay], gateway 504 after the create, delayAnswer', async () => {
+	test('a lost create answer can be held until a given number of creates have arrived', async () => {
+		fake.failNext('create', 'resetAfterCreate', 1, { afterCreateRequests: 2 });
+		let lost = false;
+		const first = create().then(
+			() => 'answered',
+			() => (lost = true),
+		);
+		await sleep(100);
+		// Stored at once, but its connection is still open.
+		expect(fake.stats()).toMatchObject({ createRequests: 1, creates: 1 });
+		expect(lost).toBe(false);
+		expect((await create()).status).toBe(200);
+		expect(await first).toBe(true);
+		expect(fake.stats()).toMatchObject({ createRequests: 2, creates: 2 });
+	});
+
+	test('[answer-after-creates:N] holds a create answer until N creates have arrived', async () => {
+		let answered = false;
+		const first = create({ prompt: 'x [reject] [answer-after-creates:2]' }).then((res) => {
+			answered = true;
+			return res;
+		});
+		await sleep(100);
+		expect(answered).toBe(false);
+		expect((await create()).status).toBe(200);
+		expect((await first).status).toBe(400);
+		expect(fake.stats()).toMatchObject({ createRequests: 2, creates: 1 });
+	});
+
+	test('the lost-answer switches: [reject], [answer-delay], gateway 504 after the create, delayAnswer', async () => {
 		const rejected = await create({ prompt: 'x [reject]' });
 		expect(rejected.status).toBe(400);
 		expect(fake.stats()).toMatchObject({ createRequests: 1, creates: 0 });

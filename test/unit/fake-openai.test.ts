@@ -1,5 +1,5 @@
-import type { FakeOpenAi } from '../fake-openai';
-import { startFakeOpenAi } from '../fake-openai';
+import type { FakeOpenAi } from '../../dev/fake-openai';
+import { startFakeOpenAi } from '../../dev/fake-openai';
 
 /*
  * The fake model of the AI Agent e2e, spoken to as the OpenAI client does (Responses API): it

@@ -1,6 +1,7 @@
 // When the node polls (pollSchedule.ts): pure functions of the job times it has seen, so these
 // tests need no clock. The "targets" block replays the schedule against job times drawn from a
-// seeded generator and checks the figures issue 12 asks of the benchmark, without any timing.
+// seeded generator and checks the figures the benchmark must reach (polls per job-second and
+// median lag), without any timing.
 import {
 	adaptiveIntervalMs,
 	jobTimesFor,
@@ -12,7 +13,7 @@ import {
 	PollTimer,
 } from '../../nodes/KlingO1/pollSchedule';
 // Repeatable job times from the fake server's own seeded generator.
-import { mulberry32 } from '../fake-eachlabs/faults';
+import { mulberry32 } from '../../dev/fake-eachlabs/faults';
 
 const uniform = (random: () => number, low: number, high: number) => () =>
 	low + (high - low) * random();
@@ -41,7 +42,7 @@ function replay(samples: number[], jobMs: number) {
 
 const medianOf = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
 
-test('before any job ended: quick first, slower on long jobs (as before issue 12)', () => {
+test('before any job ended: quick first, slower on long jobs (nothing learned yet)', () => {
 	expect([0, 9_000, 30_000, 100_000, 400_000].map(adaptiveIntervalMs)).toEqual([
 		1000, 1000, 2000, 5000, 10_000,
 	]);
@@ -92,7 +93,7 @@ test('one known time is enough to stop polling early', () => {
 	expect(pollDelayMs(0, [30_000])).toBeGreaterThan(10_000);
 });
 
-describe('targets of issue 12, with 40 learned times', () => {
+describe('targets for learned polling: polls per job-second and median lag, with 40 learned times', () => {
 	const cases = [
 		// name, low, high, most polls per job-second, largest median lag as a share of the median job
 		['3 s (±5 %)', 2850, 3150, 1, 0.05],

@@ -8,6 +8,7 @@ import {
 	retryPolicy,
 	retryUntil,
 } from '../../nodes/KlingO1/retry';
+import { settleOnFakeTime } from '../helpers/fakeTime';
 
 test('backoff grows exponentially, with jitter, up to the cap', () => {
 	for (let attempt = 0; attempt < 12; attempt++) {
@@ -31,11 +32,19 @@ test('Retry-After in seconds or as a date', () => {
 });
 
 test('pause ends at once when the execution is stopped', async () => {
-	const controller = new AbortController();
-	const started = Date.now();
-	setTimeout(() => controller.abort(), 50);
-	await expect(pause(10_000, controller.signal)).rejects.toBeInstanceOf(CancelledError);
-	expect(Date.now() - started).toBeLessThan(retryPolicy.sleepSliceMs + 200);
+	// Time is the subject: a simulated clock, so a loaded machine cannot stretch "at once".
+	jest.useFakeTimers();
+	try {
+		const controller = new AbortController();
+		const started = Date.now();
+		setTimeout(() => controller.abort(), 50);
+		await expect(settleOnFakeTime(pause(10_000, controller.signal))).rejects.toBeInstanceOf(
+			CancelledError,
+		);
+		expect(Date.now() - started).toBeLessThan(retryPolicy.sleepSliceMs + 200);
+	} finally {
+		jest.useRealTimers();
+	}
 });
 
 const never = new AbortController().signal;
@@ -82,13 +91,21 @@ describe('retryUntil', () => {
 	});
 
 	test('a wait that would end after the deadline is not started', async () => {
-		const started = Date.now();
-		const result = await retryUntil(async () => ({ retry: 'HTTP 429', waitMs: 10_000 }), {
-			deadline: Date.now() + 1000,
-			signal: never,
-		});
-		expect(result).toBeInstanceOf(RetriesExhausted);
-		expect(Date.now() - started).toBeLessThan(100);
+		// On a simulated clock: a wait that was started would move it past the deadline.
+		jest.useFakeTimers();
+		try {
+			const started = Date.now();
+			const result = await settleOnFakeTime(
+				retryUntil(async () => ({ retry: 'HTTP 429', waitMs: 10_000 }), {
+					deadline: Date.now() + 1000,
+					signal: never,
+				}),
+			);
+			expect(result).toBeInstanceOf(RetriesExhausted);
+			expect(Date.now() - started).toBeLessThan(100);
+		} finally {
+			jest.useRealTimers();
+		}
 	});
 
 	test('a late start still gets its minimum attempts', async () => {

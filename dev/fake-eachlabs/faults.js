@@ -149,6 +149,12 @@ function applyFault(fault, ctx, route, req, res, ids) {
 			return true;
 		case 'resetAfterCreate':
 			res.fakeDestroyInsteadOfAnswer = true;
+			// Held until this many creates have arrived (a batch's whole first wave, say), so that
+			// no re-send of a lost answer can reach the fake before a create of that wave.
+			if (opts.afterCreateRequests) {
+				res.fakeHoldUntil = () =>
+					ctx.closed || ctx.counters.createRequests >= opts.afterCreateRequests;
+			}
 			return false;
 		case 'gateway504AfterCreate':
 			res.fakeGatewayInsteadOfAnswer = 504;

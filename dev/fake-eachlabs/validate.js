@@ -32,31 +32,49 @@ function isStringified(value, test) {
 	}
 }
 
-/** Hosts the real API cannot (or will not) fetch from: loopback, private and link-local. */
+/**
+ * Addresses the real API cannot (or will not) fetch from, written from the IANA special-purpose
+ * registries (RFC 6890 and its updates) rather than from anything in the node: "this network",
+ * private, shared (carrier-grade NAT), loopback and link-local ranges, IPv6's unspecified,
+ * loopback, unique-local and link-local ones; and, in a list of its own, every IPv4-mapped IPv6
+ * address (a BlockList checks an IPv4 address against its IPv6 rules too, so ::ffff:0:0/96 in
+ * the first list would block every IPv4 address).
+ */
+const UNREACHABLE = new net.BlockList();
+for (const [prefix, bits] of [
+	['0.0.0.0', 8],
+	['10.0.0.0', 8],
+	['100.64.0.0', 10],
+	['127.0.0.0', 8],
+	['169.254.0.0', 16],
+	['172.16.0.0', 12],
+	['192.168.0.0', 16],
+]) {
+	UNREACHABLE.addSubnet(prefix, bits, 'ipv4');
+}
+for (const [prefix, bits] of [
+	['::', 128],
+	['::1', 128],
+	['fc00::', 7],
+	['fe80::', 10],
+]) {
+	UNREACHABLE.addSubnet(prefix, bits, 'ipv6');
+}
+const IPV4_MAPPED = new net.BlockList();
+IPV4_MAPPED.addSubnet('::ffff:0:0', 96, 'ipv6');
+
+/** Host names that are this machine by definition (RFC 6761), and the empty host. */
+function isLocalName(host) {
+	return host === '' || host === 'localhost' || host.endsWith('.localhost');
+}
+
+/** True for a URL host (as `new URL` writes it) the real API would not fetch from. */
 function isPrivateHost(hostname) {
 	const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-	if (host === 'localhost' || host.endsWith('.localhost') || host === '') return true;
-	if (net.isIPv4(host)) {
-		const [a, b] = host.split('.').map(Number);
-		return (
-			a === 0 ||
-			a === 10 ||
-			a === 127 ||
-			(a === 100 && b >= 64 && b <= 127) ||
-			(a === 169 && b === 254) ||
-			(a === 172 && b >= 16 && b <= 31) ||
-			(a === 192 && b === 168)
-		);
-	}
-	if (net.isIPv6(host)) {
-		return (
-			host === '::' ||
-			host === '::1' ||
-			/^f[cd]/.test(host) ||
-			/^fe[89ab]/.test(host) ||
-			host.startsWith('::ffff:')
-		);
-	}
+	if (isLocalName(host)) return true;
+	const family = net.isIP(host);
+	if (family === 4) return UNREACHABLE.check(host, 'ipv4');
+	if (family === 6) return IPV4_MAPPED.check(host, 'ipv6') || UNREACHABLE.check(host, 'ipv6');
 	return false;
 }
 

@@ -64,6 +64,19 @@ function destroy(res) {
 
 /** Sends a complete answer, or destroys the socket when a fault asked for that. */
 function send(res, status, body, contentType, headers = {}) {
+	if (res.fakeHoldUntil) {
+		const ready = res.fakeHoldUntil;
+		res.fakeHoldUntil = undefined;
+		if (!ready()) {
+			const timer = setInterval(() => {
+				if (!ready()) return;
+				clearInterval(timer);
+				send(res, status, body, contentType, headers);
+			}, 5);
+			res.on('close', () => clearInterval(timer));
+			return;
+		}
+	}
 	if (res.fakeDestroyInsteadOfAnswer) {
 		destroy(res);
 		return;

@@ -16,11 +16,15 @@ const WEBHOOK_TIMEOUT_MS = 5000;
 function parseMarkers(prompt) {
 	const slow = /\[slow:(\d+)\]/i.exec(prompt);
 	const answerDelay = /\[answer-delay:(\d+)\]/i.exec(prompt);
+	const afterCreates = /\[answer-after-creates:(\d+)\]/i.exec(prompt);
 	return {
 		// A create answered 400 at once, nothing stored (e.g. an input Eachlabs cannot fetch).
 		reject: /\[reject\]/i.test(prompt),
 		// The prediction is stored at once; the create's answer leaves N ms later.
 		answerDelayMs: answerDelay ? Number(answerDelay[1]) : undefined,
+		// The answer waits until the fake has had N create requests (then any answer-delay runs):
+		// a batch's whole first wave is on the wire before this one is answered.
+		answerAfterCreates: afterCreates ? Number(afterCreates[1]) : undefined,
 		fail: /\[fail\]/i.test(prompt),
 		classified: /\[fail:classified\]/i.test(prompt),
 		slowMs: slow ? Number(slow[1]) : undefined,

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
 // Standalone fake for an e2e runner or a manual try-out:
-//   node test/fake-eachlabs/cli.js [--port N] [--files-port N] [--api-key K] [--job-ms N]
+//   node dev/fake-eachlabs/cli.js [--port N] [--files-port N] [--api-key K] [--job-ms N]
 //                                  [--job-jitter-ms N] [--image-bytes N] [--no-rate-limit]
 // Prints ONE line of JSON ({apiUrl, filesUrl, uploadsUrl, controlUrl}) once listening, so a parent process can
 // read the first stdout line and go; runs until SIGTERM / SIGINT.
@@ -9,7 +9,7 @@
 const { startFakeEachlabs } = require('./index');
 
 const USAGE =
-	'usage: node test/fake-eachlabs/cli.js [--port N] [--files-port N] [--api-key K] [--job-ms N] ' +
+	'usage: node dev/fake-eachlabs/cli.js [--port N] [--files-port N] [--api-key K] [--job-ms N] ' +
 	'[--job-jitter-ms N] [--image-bytes N] [--no-rate-limit]';
 
 function parseArgs(argv) {

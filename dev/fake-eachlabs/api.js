@@ -149,6 +149,10 @@ function handleCreate(ctx, req, res, body, key) {
 	const markers = parseMarkers(checked.input.prompt);
 	// The answer, whichever it is, may reach the client late.
 	if (markers.answerDelayMs) res.fakeDelayMs = markers.answerDelayMs;
+	if (markers.answerAfterCreates) {
+		res.fakeHoldUntil = () =>
+			ctx.closed || ctx.counters.createRequests >= markers.answerAfterCreates;
+	}
 	if (markers.reject) {
 		return invalid(
 			res,

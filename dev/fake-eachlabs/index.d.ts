@@ -147,6 +147,11 @@ export interface FailNextOptions {
 	retryAfter?: number;
 	/** How late 'delayAnswer' answers, ms. Default 1000. */
 	delayMs?: number;
+	/**
+	 * 'resetAfterCreate' only: the connection dies once the fake has had this many create
+	 * requests (the prediction is stored at once), not right away.
+	 */
+	afterCreateRequests?: number;
 }
 
 /** One prediction's timing (epoch ms), for benchmarks. */
