@@ -2,7 +2,8 @@ import { createHash } from 'crypto';
 import { sleep } from 'n8n-workflow';
 
 import { MAX_IN_FLIGHT_PER_KEY } from './constants';
-import { CancelledError, retryPolicy } from './retry';
+import { CancelledError } from './cancellation';
+import { retryPolicy } from './retry';
 import { KeyWindow } from './window';
 
 /** What the create path tells the slot it holds, and waits on before each send. */
@@ -48,7 +49,7 @@ export const quietPolicy = {
  * freed at the API), instead of asking again blindly; it goes before any item still queued. With
  * none of its own running, parked creates ask one at a time, once per Retry-After.
  */
-export class Slots {
+export class ConcurrencyLimit {
 	private held = 0;
 
 	private parked = 0;
@@ -215,15 +216,15 @@ export class Slots {
 	}
 }
 
-const slotsByKey = new Map<string, Slots>();
+const limitsByKey = new Map<string, ConcurrencyLimit>();
 
 /** The key is hashed so that the raw API key is never kept as a map key. */
-export function slotsFor(apiKey: string, baseUrl: string): Slots {
+export function concurrencyLimitFor(apiKey: string, baseUrl: string): ConcurrencyLimit {
 	const id = createHash('sha256').update(`${baseUrl}\n${apiKey}`).digest('hex');
-	let slots = slotsByKey.get(id);
+	let slots = limitsByKey.get(id);
 	if (!slots) {
-		slots = new Slots(MAX_IN_FLIGHT_PER_KEY);
-		slotsByKey.set(id, slots);
+		slots = new ConcurrencyLimit(MAX_IN_FLIGHT_PER_KEY);
+		limitsByKey.set(id, slots);
 	}
 	return slots;
 }

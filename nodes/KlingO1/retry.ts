@@ -2,9 +2,6 @@ import { sleep } from 'n8n-workflow';
 
 import { CancelledError } from './cancellation';
 
-// limiter.ts and slotWait.ts import it from here until their own imports are updated.
-export { CancelledError };
-
 /**
  * How long to wait between attempts. A module object (not constants) so the tests can shrink the
  * delays without a second code path; n8n itself always runs with these values.

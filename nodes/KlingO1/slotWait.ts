@@ -2,8 +2,8 @@ import type { INode } from 'n8n-workflow';
 
 import { MAX_IN_FLIGHT_PER_KEY } from './constants';
 import { queuedTooLongError } from './errors';
-import type { Release, Slots } from './limiter';
-import { CancelledError } from './retry';
+import type { Release, ConcurrencyLimit } from './limiter';
+import { CancelledError } from './cancellation';
 
 /*
  * How long an item may wait for one of the 10 slots (README, "Cost and limits"). A queued item
@@ -29,7 +29,7 @@ export function queueDeadline(
  * with CancelledError when `signal` fires (the run halted or was stopped).
  */
 export async function waitForSlot(
-	slots: Slots,
+	slots: ConcurrencyLimit,
 	signal: AbortSignal,
 	limits: {
 		node: INode;

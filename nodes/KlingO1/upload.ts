@@ -10,7 +10,7 @@ import {
 	unsendableError,
 	uploadFailedError,
 } from './errors';
-import { Slots } from './limiter';
+import { ConcurrencyLimit } from './limiter';
 import type { ItemDeadline } from './cancellation';
 import { CancelledError } from './cancellation';
 import { classify, hosts, retryOf } from './failure';
@@ -39,7 +39,7 @@ export interface UploadedImage {
 }
 
 /** PUTs running at once in this process, across items and executions. */
-const uploadSlots = new Slots(MAX_CONCURRENT_UPLOADS);
+const uploadSlots = new ConcurrencyLimit(MAX_CONCURRENT_UPLOADS);
 
 /** New upload URLs asked for when the signed one had expired, before the upload gives up. */
 const MAX_FRESH_PRESIGNS = 2;

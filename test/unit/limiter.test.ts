@@ -1,10 +1,15 @@
-import { quietPolicy, Slots, slotsFor, type Release } from '../../nodes/KlingO1/limiter';
-import { CancelledError } from '../../nodes/KlingO1/retry';
+import {
+	quietPolicy,
+	ConcurrencyLimit,
+	concurrencyLimitFor,
+	type Release,
+} from '../../nodes/KlingO1/limiter';
+import { CancelledError } from '../../nodes/KlingO1/cancellation';
 
 const tick = async () => await new Promise((resolve) => setImmediate(resolve));
 
 /** Takes a slot and reports its create as accepted, as the create path does. */
-async function acceptedSlot(slots: Slots, signal?: AbortSignal): Promise<Release> {
+async function acceptedSlot(slots: ConcurrencyLimit, signal?: AbortSignal): Promise<Release> {
 	const release = await slots.acquire(signal);
 	await release.ready(signal);
 	release.accepted();
@@ -13,7 +18,7 @@ async function acceptedSlot(slots: Slots, signal?: AbortSignal): Promise<Release
 
 describe('slots of one key in one process', () => {
 	test('one create in the air at first; a process alone reaches 10 at once and never more', async () => {
-		const slots = new Slots(10);
+		const slots = new ConcurrencyLimit(10);
 		expect(slots.capacity).toBe(10);
 		const waiting = Array.from({ length: 12 }, async () => await acceptedSlot(slots));
 		await tick();
@@ -30,7 +35,7 @@ describe('slots of one key in one process', () => {
 	});
 
 	test('the first create goes alone; each accepted create lets one more go', async () => {
-		const slots = new Slots(10);
+		const slots = new ConcurrencyLimit(10);
 		const first = await slots.acquire();
 		let second: Release | undefined;
 		void slots.acquire().then((release) => (second = release));
@@ -43,7 +48,7 @@ describe('slots of one key in one process', () => {
 	});
 
 	test('waiters start in order as slots free', async () => {
-		const slots = new Slots(2);
+		const slots = new ConcurrencyLimit(2);
 		const order: number[] = [];
 		const held = [await acceptedSlot(slots), await acceptedSlot(slots)];
 		expect(slots.limit).toBe(2);
@@ -67,7 +72,7 @@ describe('slots of one key in one process', () => {
 	});
 
 	test('a waiter whose signal fires leaves the queue without taking a slot', async () => {
-		const slots = new Slots(1);
+		const slots = new ConcurrencyLimit(1);
 		const release = await slots.acquire();
 		const controller = new AbortController();
 		const waiting = slots.acquire(controller.signal);
@@ -80,14 +85,14 @@ describe('slots of one key in one process', () => {
 });
 
 describe('a create answered 429', () => {
-	async function fullWindowOf(slots: Slots, n: number) {
+	async function fullWindowOf(slots: ConcurrencyLimit, n: number) {
 		const held: Release[] = [];
 		for (let i = 0; i < n; i++) held.push(await acceptedSlot(slots));
 		return held;
 	}
 
 	test('lowers the window to half of the others still running and waits for one of them to end', async () => {
-		const slots = new Slots(10);
+		const slots = new ConcurrencyLimit(10);
 		const held = await fullWindowOf(slots, 8);
 		const limited = await slots.acquire();
 		limited.rateLimited();
@@ -114,7 +119,7 @@ describe('a create answered 429', () => {
 		jest.useFakeTimers();
 		try {
 			// The random share added to Retry-After is 0 here; the next test covers it.
-			const slots = new Slots(10, Date.now, () => 0);
+			const slots = new ConcurrencyLimit(10, Date.now, () => 0);
 			const release = await slots.acquire();
 			release.rateLimited(2000);
 			expect(slots.limit).toBe(1);
@@ -139,7 +144,7 @@ describe('a create answered 429', () => {
 				[0.5, 1500],
 				[0.999, 1998],
 			]) {
-				const slots = new Slots(10, Date.now, () => draw);
+				const slots = new ConcurrencyLimit(10, Date.now, () => draw);
 				const release = await slots.acquire();
 				release.rateLimited(1000);
 				let resent = false;
@@ -157,7 +162,7 @@ describe('a create answered 429', () => {
 	test('a 429 for a parked create does not let the next parked one ask at once', async () => {
 		jest.useFakeTimers();
 		try {
-			const slots = new Slots(10, Date.now, () => 0);
+			const slots = new ConcurrencyLimit(10, Date.now, () => 0);
 			const running = await fullWindowOf(slots, 3);
 			const first = await slots.acquire();
 			running.shift()?.();
@@ -183,7 +188,7 @@ describe('a create answered 429', () => {
 	});
 
 	test('a parked create whose item stops leaves without taking anything', async () => {
-		const slots = new Slots(10);
+		const slots = new ConcurrencyLimit(10);
 		const held = await fullWindowOf(slots, 2);
 		const limited = await slots.acquire();
 		limited.rateLimited();
@@ -203,11 +208,11 @@ describe('a create answered 429', () => {
 });
 
 test('one limiter per API key and base URL, shared by every caller', () => {
-	expect(slotsFor('key-a', 'https://api.eachlabs.ai')).toBe(
-		slotsFor('key-a', 'https://api.eachlabs.ai'),
+	expect(concurrencyLimitFor('key-a', 'https://api.eachlabs.ai')).toBe(
+		concurrencyLimitFor('key-a', 'https://api.eachlabs.ai'),
 	);
-	expect(slotsFor('key-a', 'https://api.eachlabs.ai')).not.toBe(
-		slotsFor('key-b', 'https://api.eachlabs.ai'),
+	expect(concurrencyLimitFor('key-a', 'https://api.eachlabs.ai')).not.toBe(
+		concurrencyLimitFor('key-b', 'https://api.eachlabs.ai'),
 	);
-	expect(slotsFor('key-c', 'x').capacity).toBe(10);
+	expect(concurrencyLimitFor('key-c', 'x').capacity).toBe(10);
 });

@@ -1,7 +1,6 @@
-import { abortable } from '../../nodes/KlingO1/cancellation';
+import { abortable, CancelledError } from '../../nodes/KlingO1/cancellation';
 import {
 	backoffDelay,
-	CancelledError,
 	pause,
 	RetriesExhausted,
 	retryAfterMs,

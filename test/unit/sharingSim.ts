@@ -1,11 +1,11 @@
 // A model of n8n workers sharing one API key, in simulated (jest fake) time, for sharing.test.ts.
-// Each worker is its own Slots (nothing shared but the API). The API allows 10 unfinished
+// Each worker is its own ConcurrencyLimit (nothing shared but the API). The API allows 10 unfinished
 // predictions per key and answers 429 with Retry-After 1 s; a job takes `jobMs` at the API and
 // its end is seen one poll later. The numbers come from `node test/e2e/queue.js` runs: workers
 // start their first create 0.3-1.7 s after the executions were posted, a create takes 10-40 ms,
 // the node sees a job's end 20-170 ms after it, the item waits Retry-After plus up to a fifth
 // more after a 429 (retry.ts), and an execution ends ~150 ms after its last item.
-import { Slots } from '../../nodes/KlingO1/limiter';
+import { ConcurrencyLimit } from '../../nodes/KlingO1/limiter';
 
 const LIMIT = 10;
 const RETRY_AFTER_MS = 1000;
@@ -52,7 +52,7 @@ type Api = ReturnType<typeof modelApi>;
 /** With SHARING_TRACE set, each create's time, worker and answer ('!' for a 429). */
 const trace: string[] = [];
 
-async function item(slots: Slots, api: Api, random: () => number, worker = 0) {
+async function item(slots: ConcurrencyLimit, api: Api, random: () => number, worker = 0) {
 	const release = await slots.acquire();
 	for (;;) {
 		await release.ready();
@@ -100,7 +100,7 @@ export async function simulate(
 	);
 	const ends: number[] = [];
 	const runs = starts.map(async (start, w) => {
-		const slots = new Slots(LIMIT, Date.now, random);
+		const slots = new ConcurrencyLimit(LIMIT, Date.now, random);
 		await sleep(start);
 		await Promise.all(
 			Array.from({ length: itemsEach }, async () => await item(slots, api, random, w)),

@@ -1,7 +1,7 @@
 import type { INode } from 'n8n-workflow';
 
-import { Slots } from '../../nodes/KlingO1/limiter';
-import { CancelledError } from '../../nodes/KlingO1/retry';
+import { ConcurrencyLimit } from '../../nodes/KlingO1/limiter';
+import { CancelledError } from '../../nodes/KlingO1/cancellation';
 import { queueDeadline, waitForSlot } from '../../nodes/KlingO1/slotWait';
 
 const node = { name: 'Kling O1' } as INode;
@@ -20,7 +20,7 @@ test('an AI Agent tool call waits at most its Timeout, whatever its item index',
 });
 
 test('a free slot is taken at once; a full queue gives up at the deadline with the message', async () => {
-	const slots = new Slots(1);
+	const slots = new ConcurrencyLimit(1);
 	const signal = new AbortController().signal;
 	const limits = { node, itemIndex: 4, startedAt: Date.now(), toolCall: false };
 	const release = await waitForSlot(slots, signal, { ...limits, deadline: Date.now() + 5000 });
@@ -38,7 +38,7 @@ test('a free slot is taken at once; a full queue gives up at the deadline with t
 });
 
 test('a halted or stopped run ends the wait with CancelledError, not the queue message', async () => {
-	const slots = new Slots(1);
+	const slots = new ConcurrencyLimit(1);
 	const release = await slots.acquire();
 	const controller = new AbortController();
 	const waiting = waitForSlot(slots, controller.signal, {

@@ -21,7 +21,7 @@ import {
 	RESOLUTIONS,
 } from '../constants';
 import type { Release } from '../limiter';
-import { slotsFor } from '../limiter';
+import { concurrencyLimitFor } from '../limiter';
 import { costOf } from '../output';
 import { checkMappedEditItem } from '../ownCheck';
 import { jobTimesFor } from '../pollSchedule';
@@ -324,7 +324,7 @@ async function createAndWait(
 	const { timeoutSeconds, pollIntervalSeconds } = parameters.options;
 	const { startedAt } = prepared;
 	const toolCall = isToolCall(state.ctx.getNode());
-	const slots = slotsFor(state.apiKey, String(state.requestData.options.baseURL ?? ''));
+	const slots = concurrencyLimitFor(state.apiKey, String(state.requestData.options.baseURL ?? ''));
 	const release = await waitForSlot(slots, state.signal, {
 		node: state.ctx.getNode(),
 		itemIndex: state.itemIndex,
