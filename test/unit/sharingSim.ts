@@ -5,6 +5,7 @@
 // start their first create 0.3-1.7 s after the executions were posted, a create takes 10-40 ms,
 // the node sees a job's end 20-170 ms after it, the item waits Retry-After plus up to a fifth
 // more after a 429 (retry.ts), and an execution ends ~150 ms after its last item.
+import { mulberry32 } from '../../dev/fake-eachlabs/faults';
 import { ConcurrencyLimit } from '../../nodes/KlingO1/limiter';
 
 const LIMIT = 10;
@@ -12,18 +13,6 @@ const RETRY_AFTER_MS = 1000;
 const EXECUTION_TAIL_MS = 150;
 
 const sleep = async (ms: number) => await new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A small seeded generator (mulberry32): the same seed gives the same run. */
-function seeded(seed: number) {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 function modelApi(jobMs: number) {
 	const endsAt: number[] = [];
@@ -91,7 +80,7 @@ export async function simulate(
 	itemsEach: number,
 	options: { seed?: number; startsMs?: number[]; jobMs?: number } = {},
 ): Promise<SharingFigures> {
-	const random = seeded(options.seed ?? 1);
+	const random = mulberry32(options.seed ?? 1);
 	const jobMs = options.jobMs ?? 2000;
 	const api = modelApi(jobMs);
 	const starts = Array.from(
