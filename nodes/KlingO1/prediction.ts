@@ -14,11 +14,11 @@ import {
 import type { Failure } from './failure';
 import { classify, hosts, retryOf } from './failure';
 import type { JobTimes } from './pollSchedule';
-import { PollTimer, REPLAN_MS } from './pollSchedule';
+import { PollTimer } from './pollSchedule';
 import type { Attempt } from './retry';
 import type { ItemDeadline } from './cancellation';
 import { CancelledError } from './cancellation';
-import { pause, retryAfterMs, retryOrGiveUp } from './retry';
+import { retryAfterMs, retryOrGiveUp } from './retry';
 import type { CreateLedger } from './ledger';
 import type { PredictionAnswer } from './schemas';
 import { createAnswerSchema, predictionAnswerSchema } from './schemas';
@@ -209,27 +209,31 @@ export async function waitForPrediction(
 		jobTimes: limits.created?.jobTimes,
 		pollAtOnce: !limits.created,
 	});
-	for (;;) {
-		// Short waits, so that what other predictions learn meanwhile can bring the poll forward.
-		const wait = Math.min(timer.delayMs(), limits.deadline - Date.now());
-		if (wait > 0) {
-			await pause(Math.min(wait, REPLAN_MS), limits.signal);
-			continue;
-		}
-		const sentAt = Date.now();
-		const prediction = await fetchPrediction(ctx, requestData, predictionId, limits);
-		if (!isRunning(prediction)) {
-			if (prediction.phase === 'succeeded') {
-				timer.ended(Date.now(), prediction.metrics?.predict_time);
+	try {
+		for (;;) {
+			// The wait ends early when another prediction ends: the plan is then made again.
+			const wait = Math.min(timer.delayMs(), limits.deadline - Date.now());
+			if (wait > 0) {
+				await timer.sleep(wait, limits.signal);
+				continue;
 			}
-			return prediction;
+			const sentAt = Date.now();
+			const prediction = await fetchPrediction(ctx, requestData, predictionId, limits);
+			if (!isRunning(prediction)) {
+				if (prediction.phase === 'succeeded') {
+					timer.ended(Date.now(), prediction.metrics?.predict_time);
+				}
+				return prediction;
+			}
+			timer.running(sentAt);
+			if (limits.deadline - Date.now() <= 0) {
+				throw timeoutError(ctx.getNode(), limits.timeoutSeconds, {
+					itemIndex: limits.itemIndex,
+					predictionId,
+				});
+			}
 		}
-		timer.running(sentAt);
-		if (limits.deadline - Date.now() <= 0) {
-			throw timeoutError(ctx.getNode(), limits.timeoutSeconds, {
-				itemIndex: limits.itemIndex,
-				predictionId,
-			});
-		}
+	} finally {
+		timer.stop();
 	}
 }

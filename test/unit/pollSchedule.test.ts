@@ -42,12 +42,17 @@ function replay(samples: number[], jobMs: number) {
 
 const medianOf = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
 
-test('before any job ended: quick first, slower on long jobs (nothing learned yet)', () => {
-	expect([0, 9_000, 30_000, 100_000, 400_000].map(adaptiveIntervalMs)).toEqual([
-		1000, 1000, 2000, 5000, 10_000,
-	]);
-	expect(pollDelayMs(0, [])).toBe(1000);
-	expect(pollDelayMs(30_000, [])).toBe(2000);
+test('before any job ended: every second at first (short jobs found as before), then sparser', () => {
+	const cold = pollTimes([], 40_000).map((t) => Math.round(t));
+	expect(cold.slice(0, 4)).toEqual([1000, 2000, 3000, 4000]);
+	// A 30 s job: 12 polls in all (the old ladder, 1 s to 10 s then 2 s: 21), found at most 30 % late.
+	const upTo30 = cold.filter((t) => t < 30_000);
+	expect(upTo30.length + 1).toBe(12);
+	for (let i = 1; i < cold.length; i++) {
+		expect(cold[i] - cold[i - 1]).toBeLessThanOrEqual(Math.max(1000, 0.3 * cold[i - 1]) + 1);
+	}
+	expect(adaptiveIntervalMs(0)).toBe(1000);
+	expect(adaptiveIntervalMs(400_000)).toBe(10_000);
 });
 
 test('an explicit Poll Interval is used as it is, whatever was learned', () => {
@@ -91,6 +96,75 @@ test('never more often than the floor, never less often than the ceiling', () =>
 
 test('one known time is enough to stop polling early', () => {
 	expect(pollDelayMs(0, [30_000])).toBeGreaterThan(10_000);
+});
+
+test('jobs still running count: a batch’s slower jobs are not polled as if overdue', () => {
+	// One job of a batch ended at 20 s; nine others were seen running at 22 s.
+	const nineRunning = Array(9).fill(22_000);
+	const withThem = learnedDelayMs(22_000, [20_000], pollPolicy, nineRunning);
+	const without = learnedDelayMs(22_000, [20_000]);
+	expect(withThem).toBeGreaterThan(1.5 * without);
+	// A job seen running before the known time says nothing new: the plan is the same.
+	expect(learnedDelayMs(22_000, [20_000], pollPolicy, Array(9).fill(10_000))).toBe(without);
+});
+
+/**
+ * A cold batch in simulated time: `n` jobs drawn like the fake's (seeded), 10 at once, each
+ * freed slot refilled at once, every prediction with its own PollTimer on shared JobTimes that
+ * start empty; requests take no time. Returns the figures the benchmark prints.
+ */
+function coldBatch(n: number, low: number, high: number, seed: number) {
+	const random = uniform(mulberry32(seed), low, high);
+	const jobs = Array.from({ length: n }, random);
+	const jobTimes = new JobTimes();
+	let now = 1_000_000;
+	const running: Array<{ job: number; since: number; timer: PollTimer; polls: number }> = [];
+	const start = (job: number) =>
+		running.push({ job, since: now, timer: new PollTimer({ since: now, jobTimes }), polls: 0 });
+	let created = 0;
+	while (created < Math.min(10, n)) start(created++);
+	let polls = 0;
+	const lags: number[] = [];
+	while (running.length) {
+		const due = running.map((p) => now + p.timer.delayMs(now));
+		const next = due.indexOf(Math.min(...due));
+		const prediction = running[next];
+		now = due[next];
+		polls++;
+		const endedAt = prediction.since + jobs[prediction.job];
+		if (endedAt > now) {
+			prediction.timer.running(now);
+			continue;
+		}
+		lags.push(now - endedAt);
+		prediction.timer.ended(now, jobs[prediction.job] / 1000);
+		running.splice(next, 1);
+		if (created < n) start(created++);
+	}
+	const jobSeconds = jobs.reduce((sum, ms) => sum + ms, 0) / 1000;
+	return {
+		pollsPerJobSecond: polls / jobSeconds,
+		lagP50: medianOf(lags),
+		medianJob: medianOf(jobs),
+	};
+}
+
+describe('a cold batch of 30 (nothing learned before), simulated', () => {
+	// What `npm run bench` measures through n8n, without the machine's noise: its targets, with a
+	// little room for the requests' own time on 20–40 s jobs.
+	const cases = [
+		// name, low, high, most polls per job-second, largest median lag as a share of the median job
+		['3 s (±5 %)', 2850, 3150, 1, 0.05],
+		['3–6 s', 3000, 6000, 1, 0.08],
+		['20–40 s', 20_000, 40_000, 0.33, 0.05],
+	] as const;
+	test.each(cases)('%s jobs', (_name, low, high, pollsPerJobSecond, lagShare) => {
+		for (const seed of [1, 2, 3]) {
+			const figures = coldBatch(30, low, high, seed);
+			expect(figures.pollsPerJobSecond).toBeLessThanOrEqual(pollsPerJobSecond);
+			expect(figures.lagP50).toBeLessThanOrEqual(lagShare * figures.medianJob);
+		}
+	});
 });
 
 describe('targets for learned polling: polls per job-second and median lag, with 40 learned times', () => {
@@ -170,6 +244,36 @@ describe('one prediction’s poll clock', () => {
 		// Another job is seen to end at 1.3 s: this one is now due sooner than planned.
 		jobTimes.add(1300, since + 1100);
 		expect(timer.delayMs(since + 1100)).toBeLessThan(900);
+	});
+
+	test('a waiting prediction wakes up as soon as another one of its key and settings ends', async () => {
+		const jobTimes = new JobTimes();
+		const timer = new PollTimer({ since: Date.now(), jobTimes });
+		const started = Date.now();
+		const sleeping = timer.sleep(60_000, new AbortController().signal);
+		jobTimes.add(1000);
+		await sleeping;
+		expect(Date.now() - started).toBeLessThan(30_000);
+	});
+
+	test('a stopped run ends the wait at once; a stopped timer no longer counts as running', async () => {
+		const jobTimes = new JobTimes();
+		const timer = new PollTimer({ since, jobTimes });
+		timer.running(since + 5000);
+		expect(jobTimes.stillRunning(since + 5000)).toEqual([5000]);
+		const controller = new AbortController();
+		const sleeping = timer.sleep(60_000, controller.signal);
+		controller.abort();
+		await expect(sleeping).rejects.toThrow('The execution was stopped');
+		timer.stop();
+		expect(jobTimes.stillRunning(since + 5000)).toEqual([]);
+	});
+
+	test('a job no poll has touched for twice the longest wait is forgotten', () => {
+		const jobTimes = new JobTimes();
+		new PollTimer({ since, jobTimes }).running(since + 1000);
+		expect(jobTimes.stillRunning(since + 1000 + 2 * pollPolicy.ceilingMs)).toEqual([1000]);
+		expect(jobTimes.stillRunning(since + 1001 + 2 * pollPolicy.ceilingMs)).toEqual([]);
 	});
 
 	test('a finished job teaches its time, from the create', () => {
