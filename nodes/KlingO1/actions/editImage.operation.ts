@@ -33,6 +33,7 @@ import { queueDeadline, waitForSlot } from '../slotWait';
 import { isToolCall } from '../toolCall';
 import type { UploadedImage } from '../upload';
 import { uploadBinaryImages, withUploadedUrls } from '../upload';
+import { mapImageList } from './imageList';
 import type { Checked, ItemState, RequestData } from './itemCycle';
 import { ensureSucceeded, finish, itemDeadline, previousPredictions, runItem } from './itemCycle';
 
@@ -128,15 +129,9 @@ export const properties: INodeProperties[] = [
 				],
 			},
 		],
-		// One entry can hold a list of URLs (an expression returning an array): flatten to one list.
-		// A binary entry becomes a placeholder that the upload replaces with Eachlabs' public URLs.
+		// The rows as one list (a URL row may hold several URLs): see imageList.ts.
 		routing: {
-			send: {
-				type: 'body',
-				property: 'input.image_urls',
-				value:
-					'={{ [].concat(...((($value || {}).image || []).map((entry) => entry.source === "binary" ? [{ binaryPropertyName: entry.binaryPropertyName }] : entry.url))) }}',
-			},
+			send: { type: 'body', property: 'input.image_urls', preSend: [mapImageList] },
 		},
 	},
 	{
