@@ -15,8 +15,8 @@
  *
  * Every prediction's created, ended and first-seen-ended time comes from the fake's clock
  * (detection lag = first seen ended - ended). Each scenario uses its own API key, so the node
- * starts it knowing no job time (the first predictions poll as before issue 12), unless
- * BENCH_WARM=1.
+ * starts it knowing no job time (the first predictions poll on the cold ladder of pollSchedule.ts
+ * until one of them ends), unless BENCH_WARM=1.
  */
 import type { ChildProcess } from 'child_process';
 import { spawn } from 'child_process';
