@@ -43,7 +43,7 @@ export const pollPolicy = {
 	 * Jobs still running past every known time are expected to end within about this many
 	 * smoothing widths (an exponential of that mean): soon, but not all at once.
 	 */
-	tailWidths: 3,
+	tailWidths: 1.5,
 	/** Before any job ended: polls at most this share of the time waited so far apart. */
 	coldShare: 0.3,
 	/** ... and at least this far apart (a short job is still found within about a second). */
