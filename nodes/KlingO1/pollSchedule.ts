@@ -123,9 +123,9 @@ function sharesOf(sorted: readonly number[], running: readonly number[]) {
 
 /**
  * The chance per millisecond that a job still running at `t` ends right then (the hazard), under
- * the model: recent times smoothed by `width`, each with its share, mixed with an exponential of
- * twice their median for what is not known (the unknown share, and the share of the jobs still
- * running past every known time).
+ * the model: recent times smoothed by `width`, each with its share; the share still running past
+ * every known time, ending at a pace set by `width`; and an exponential of twice their median for
+ * the unknown share.
  */
 function hazardAt(
 	t: number,
@@ -220,6 +220,9 @@ export class JobTimes {
 	/** Waiting predictions, woken by every change: a job that just ended may move their plans. */
 	private readonly listeners = new Set<() => void>();
 
+	/** Jobs of this process still running: how long each was last seen running, and when. */
+	private readonly unfinished = new Set<{ ms: number; at: number }>();
+
 	add(ms: number, now = Date.now(), policy = pollPolicy) {
 		this.samples.unshift({ ms, at: now });
 		this.samples.length = Math.min(this.samples.length, policy.maxSamples);
@@ -237,9 +240,6 @@ export class JobTimes {
 	recent(now = Date.now(), policy = pollPolicy): number[] {
 		return this.samples.filter((s) => now - s.at <= policy.maxAgeMs).map((s) => s.ms);
 	}
-
-	/** Jobs of this process still running: how long each was last seen running, and when. */
-	private readonly unfinished = new Set<{ ms: number; at: number }>();
 
 	/**
 	 * A job starts: `seen(ms)` says a poll found it still running `ms` after its create; `stop()`
