@@ -9,7 +9,8 @@ import { properties } from './actions';
 
 /**
  * Kling O1 image editing on the Eachlabs prediction API. Declarative: the fields map to the
- * request in `description/`, and each operation's request cycle runs in `router.ts`.
+ * request in `actions/<operation>.operation.ts`, and the item cycle both share is
+ * `actions/itemCycle.ts`.
  */
 export class KlingO1 implements INodeType {
 	description: INodeTypeDescription = {
@@ -17,7 +18,7 @@ export class KlingO1 implements INodeType {
 		name: 'klingO1',
 		icon: { light: 'file:klingO1.svg', dark: 'file:klingO1.dark.svg' },
 		group: ['transform'],
-		// 1.1: Get Prediction's Wait for Completion has a field of its own (see description/).
+		// 1.1: Get Prediction's Wait for Completion has a field of its own (see actions/getPrediction.operation.ts).
 		version: [1, 1.1],
 		defaultVersion: 1.1,
 		subtitle: '={{$parameter["operation"] === "getPrediction" ? "Get prediction" : "Edit image"}}',

@@ -11,7 +11,8 @@ import { ConnectionFailure } from './transport';
  * "Retries"):
  * - a 2xx is a success;
  * - a 429 or a 5xx, and a connection failure that may pass (refused, reset, timed out), are
- *   retried while the item's time lasts, at the pace of `Retry-After` where the host sends it;
+ *   retried while the item's time lasts, at the pace of `Retry-After` where the host sends it (on
+ *   the API, a 429's only);
  * - a create that reached Eachlabs and got no clear answer (the connection broke after sending, or
  *   a gateway's 5xx, which is not Eachlabs' own error) may have made a paid prediction: it is sent
  *   again with a warning, never silently;

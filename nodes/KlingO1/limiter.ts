@@ -35,7 +35,8 @@ interface Lease {
  * once per Retry-After, and keep missing the short moments when a holder's prediction has ended
  * but its process has not yet seen it (the only time another worker can get in): at random
  * moments they ask less often and land in those gaps sooner (README, "Queue mode", has the
- * figures). A process alone never gets a 429, so this never slows it.
+ * figures). A process alone gets a 429 only from the 100-creates-a-minute limit, so this rarely
+ * slows it.
  */
 export const quietPolicy = {
 	spread: 1,

@@ -22,7 +22,8 @@ import { retryPolicy } from './retry';
  * - before any job has ended it polls every second for the first seconds, then ever sparser;
  * - an explicit Poll Interval is a fixed interval, always;
  * - never more often than `floorMs`, never right after the create.
- * Everything here but the remembered times is a pure function of its arguments.
+ * Everything here but the remembered and running times and the wake-ups is a pure function of
+ * its arguments.
  */
 
 export const pollPolicy = {

@@ -27,8 +27,8 @@ export async function mapImageList(
 	this: IExecuteSingleFunctions,
 	requestOptions: IHttpRequestOptions,
 ): Promise<IHttpRequestOptions> {
-	const body = requestOptions.body as { input?: IDataObject } | undefined;
-	if (body?.input && 'image_urls' in body.input) {
+	const body = requestOptions.body;
+	if (isObject(body) && isObject(body.input) && 'image_urls' in body.input) {
 		body.input.image_urls = imageListOf(body.input.image_urls);
 	}
 	return requestOptions;
