@@ -101,6 +101,8 @@ export async function runItem<Operation extends 'editImage' | 'getPrediction'>(
 		if (!isFor(checked, operation)) {
 			throw new NodeOperationError(ctx.getNode(), `The item was checked for ${checked.operation}`, {
 				itemIndex,
+				description:
+					'An internal error of the Kling O1 node, not of your settings: nothing was sent to Eachlabs for this item. Please report it with the node version.',
 			});
 		}
 		return await work(state, checked);
