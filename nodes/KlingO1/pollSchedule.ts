@@ -21,7 +21,8 @@ import { retryPolicy } from './retry';
  * - the moment a job ends, the others of its key and settings plan again (`sleep` wakes up);
  * - before any job has ended it polls every second for the first seconds, then ever sparser;
  * - an explicit Poll Interval is a fixed interval, always;
- * - never more often than `floorMs`, never right after the create.
+ * - never more often than `floorMs` (less where the learned times are tight: jobs that all end
+ *   within a few hundred ms are worth a few close polls there), never right after the create.
  * Everything here but the remembered and running times and the wake-ups is a pure function of
  * its arguments.
  */

@@ -90,8 +90,33 @@ test('never more often than the floor, never less often than the ceiling', () =>
 		expect(delay).toBeGreaterThanOrEqual(pollPolicy.floorMs);
 		expect(delay).toBeLessThanOrEqual(pollPolicy.ceilingMs);
 	}
-	// Identical times (a perfectly steady service) still keep the floor.
-	expect(learnedDelayMs(2990, Array(40).fill(3000))).toBeGreaterThanOrEqual(pollPolicy.floorMs);
+	// Identical times (a perfectly steady service) still keep the smallest floor.
+	expect(learnedDelayMs(2990, Array(40).fill(3000))).toBeGreaterThanOrEqual(pollPolicy.minFloorMs);
+});
+
+test('tight job times: close polls around their end, never closer than the smallest floor', () => {
+	// 3 s ± 5 %: every job ends within 300 ms, so polls 200 ms apart would leave ~100 ms of lag.
+	const history = Array.from({ length: 40 }, uniform(mulberry32(3), 2850, 3150));
+	const jobs = Array.from({ length: 300 }, uniform(mulberry32(4), 2850, 3150));
+	const waits: number[] = [];
+	const lags = jobs.map((jobMs) => {
+		let t = 0;
+		do {
+			const wait = pollDelayMs(t, history);
+			waits.push(wait);
+			t += wait;
+		} while (t < jobMs);
+		return t - jobMs;
+	});
+	expect(Math.min(...waits)).toBeLessThan(pollPolicy.floorMs);
+	expect(Math.min(...waits)).toBeGreaterThanOrEqual(pollPolicy.minFloorMs);
+	expect(medianOf(lags)).toBeLessThanOrEqual(50);
+	expect(waits.length / (jobs.reduce((sum, ms) => sum + ms, 0) / 1000)).toBeLessThanOrEqual(1);
+	// Wide job times (3–6 s) keep the floor: the close polls are only for a narrow window.
+	const wide = Array.from({ length: 40 }, uniform(mulberry32(3), 3000, 6000));
+	for (let t = 0; t < 8000; t += 50) {
+		expect(learnedDelayMs(t, wide)).toBeGreaterThanOrEqual(pollPolicy.floorMs);
+	}
 });
 
 test('one known time is enough to stop polling early', () => {
