@@ -33,7 +33,7 @@ export const pollPolicy = {
 	/**
 	 * ... unless the learned job times are tight: then a quarter of their smoothing width, at
 	 * least `minFloorMs`. Jobs that all end within a few hundred ms are worth a few close polls
-	 * there (3 s ± 5 %: about 45 ms apart around the end instead of 200).
+	 * there (3 s ± 5 %: polls 40–150 ms apart around the end instead of 200).
 	 */
 	floorWidthShare: 0.25,
 	minFloorMs: 40,
