@@ -120,7 +120,9 @@ describe('429 answers', () => {
 		expect(times).toHaveLength(3);
 		expect(times[1] - times[0]).toBeGreaterThanOrEqual(950);
 		expect(times[2] - times[1]).toBeGreaterThanOrEqual(950);
-		expect(times[2] - times[0]).toBeLessThan(3500);
+		// Each wait is 1 to 2 × Retry-After, at random (limiter.ts: workers refused together must
+		// not ask again in step), so two waits take 2-4 s.
+		expect(times[2] - times[0]).toBeLessThan(4500);
 		expect(fake.stats().creates).toBe(1);
 	});
 
